@@ -1,0 +1,1 @@
+"""The spreadsheet engine: extract, detect, map, transform, validate, write. No Flask, no SQL."""
