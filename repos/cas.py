@@ -1,0 +1,183 @@
+"""Compare-and-swap writes to branches, shared by ConfigRepo's mutations.
+
+``create_commit(ref, ..., [expected_tip])`` is already a CAS in libgit2: it fails
+when the branch no longer points at the first parent, and re-checks under the ref's
+``.lock``. A held lock surfaces as OSError, a lost race as GitError. On either we
+remove stale locks, back off a little (jittered, growing) and redo the whole step
+from the new tip — including the blob-id preconditions, so a lost race can turn
+into PreconditionFailed but never into a silent overwrite.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import pygit2
+from pygit2.enums import FileMode, ObjectType
+
+from repos import maintenance, trees
+from repos.errors import (
+    ConcurrentUpdate,
+    PathExists,
+    PathNotFound,
+    PreconditionFailed,
+    RefNotFound,
+    TooManyFiles,
+)
+from repos.types import FileChange, WriteResult
+
+if TYPE_CHECKING:
+    from repos.repo import RepoSettings
+
+_T = TypeVar("_T")
+_RETRYABLE = (
+    pygit2.GitError,
+    OSError,
+    ValueError,
+)  # AlreadyExistsError is a ValueError
+
+
+def retry(
+    repo_path: Path, settings: RepoSettings, step: Callable[[], _T], what: str
+) -> _T:
+    """Run ``step`` until it does not raise a git/lock error; bounded in attempts
+    and time, then ConcurrentUpdate. Domain errors (RepoError) pass straight out."""
+    deadline = time.monotonic() + settings.retry_seconds
+    for attempt in range(settings.max_attempts):
+        try:
+            return step()
+        except _RETRYABLE as exc:
+            last = exc
+        maintenance.remove_stale_locks(repo_path, settings.stale_lock_seconds)
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(random.uniform(0, min(0.05, 0.0005 * 2 ** min(attempt, 10))))
+    raise ConcurrentUpdate(
+        f"{what}: gave up after repeated conflicts: {last}"
+    ) from last
+
+
+def commit_changes(
+    repo: pygit2.Repository,
+    settings: RepoSettings,
+    changes: Mapping[str, bytes | None],
+    *,
+    expected: Mapping[str, str | None],
+    must_exist: frozenset[str],
+    must_not_exist: frozenset[str],
+    signature: pygit2.Signature,
+    message: Callable[[Mapping[str, str | None]], str],
+    branch: str = "refs/heads/draft",
+) -> WriteResult:
+    """One commit on ``branch`` applying ``changes`` (None = delete), after checking
+    preconditions against the tip it builds on. Paths and sizes are already valid.
+    ``message`` gets the current blob ids so it can say Create vs Update."""
+    # Blobs are content-addressed: write them once, outside the retry loop.
+    blobs = {p: repo.create_blob(d) for p, d in changes.items() if d is not None}
+
+    def step() -> WriteResult:
+        ref = repo.references.get(branch)
+        if ref is None:
+            raise RefNotFound(branch)
+        tip = ref.peel(pygit2.Commit)
+        base = tip.tree
+        current = {p: trees.blob_id_at(base, p) for p in changes}
+        _check(base, changes, current, expected, must_exist, must_not_exist)
+        index = pygit2.Index()
+        index.read_tree(base)
+        for path in changes:
+            if path in blobs:
+                index.add(pygit2.IndexEntry(path, blobs[path], FileMode.BLOB))
+            else:
+                index.remove(path)
+        if len(index) > settings.max_files:
+            raise TooManyFiles(len(index), settings.max_files)
+        tree_id = index.write_tree(repo)
+        result_changes = tuple(
+            FileChange(p, str(blobs[p]), len(changes[p] or b""))
+            if p in blobs
+            else FileChange(p, None, 0)
+            for p in sorted(changes)
+            if (str(blobs[p]) if p in blobs else None) != current[p]
+        )
+        if tree_id == tip.tree_id:
+            return WriteResult(str(tip.id), str(tree_id), ())  # nothing changed
+        commit_id = repo.create_commit(
+            branch, signature, signature, message(current), tree_id, [tip.id]
+        )
+        return WriteResult(str(commit_id), str(tree_id), result_changes)
+
+    return retry(Path(repo.path), settings, step, f"write to {branch}")
+
+
+def _check(
+    base: pygit2.Tree,
+    changes: Mapping[str, bytes | None],
+    current: Mapping[str, str | None],
+    expected: Mapping[str, str | None],
+    must_exist: frozenset[str],
+    must_not_exist: frozenset[str],
+) -> None:
+    for path in sorted(changes):
+        obj = trees.lookup(base, path)
+        if obj is not None and obj.type != ObjectType.BLOB:
+            raise PathExists(path, "a directory (or non-file) exists at")
+        if path in must_not_exist and current[path] is not None:
+            raise PathExists(path)
+        if (path in must_exist or changes[path] is None) and current[path] is None:
+            raise PathNotFound(path)
+        if path in expected and expected[path] != current[path]:
+            raise PreconditionFailed(path, current[path])
+        if changes[path] is not None and current[path] is None:
+            _check_new_path(base, path, changes)
+
+
+def _check_new_path(
+    base: pygit2.Tree, path: str, changes: Mapping[str, bytes | None]
+) -> None:
+    """A new file needs no file where one of its directories goes, and no other
+    new file of this same change where it would need a directory."""
+    parts = path.split("/")
+    for depth in range(1, len(parts)):
+        prefix = "/".join(parts[:depth])
+        if prefix in changes:
+            if changes[prefix] is not None:
+                raise PathExists(prefix, f"a file is in the way of {path!r}")
+            continue  # that file is being deleted: its name becomes a directory
+        obj = trees.lookup(base, prefix)
+        if obj is not None and obj.type == ObjectType.BLOB:
+            raise PathExists(prefix, f"a file is in the way of {path!r}")
+
+
+def move_ref(
+    repo: pygit2.Repository,
+    settings: RepoSettings,
+    name: str,
+    target: pygit2.Oid,
+) -> None:
+    """Point branch ``name`` at ``target``: ``set_target`` on a freshly loaded
+    reference (CAS on the value just read) or create it if absent."""
+
+    def step() -> None:
+        ref = repo.references.get(name)
+        if ref is None:
+            repo.references.create(name, target)  # no force: a racer makes us retry
+        elif ref.target != target:
+            ref.set_target(target)
+
+    retry(Path(repo.path), settings, step, f"move {name}")
+
+
+def point_head(repo: pygit2.Repository, settings: RepoSettings, branch: str) -> None:
+    """Make HEAD a symbolic ref to ``branch`` (so ``git clone`` checks it out)."""
+
+    def step() -> None:
+        head = repo.references.get("HEAD")
+        if head is None or head.raw_target != branch.encode():
+            repo.set_head(branch)
+
+    retry(Path(repo.path), settings, step, "point HEAD")

@@ -1,0 +1,143 @@
+"""Housekeeping of one bare repository: stale lock files and ``git gc``.
+
+libgit2 never expires a lock and never garbage-collects, so both are done here.
+Git runs as a subprocess with an isolated environment: no system or user config can
+change what it does (a user's ``gc.pruneExpire=now`` would be dangerous on a live
+repository).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# Written after each gc: the loose objects git kept (unreachable ones younger than
+# the prune grace stay loose), so the next gc waits for *new* loose objects.
+GC_STAMP = "ade-gc-baseline"
+_HEX = "0123456789abcdef"
+_SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def remove_stale_locks(repo_path: Path, older_than: float) -> list[Path]:
+    """Delete ``*.lock`` files of the repo's refs whose mtime is older than
+    ``older_than`` seconds (a killed writer's leftovers); return what was removed.
+
+    Live writers hold a ref lock for well under a millisecond, so a lock that old
+    belongs to nobody.
+    """
+    now = time.time()
+    removed: list[Path] = []
+    candidates = list(repo_path.glob("*.lock"))
+    refs = repo_path / "refs"
+    if refs.is_dir():
+        candidates += refs.rglob("*.lock")
+    for lock in candidates:
+        try:
+            if now - lock.stat().st_mtime >= older_than:
+                lock.unlink()
+                removed.append(lock)
+        except FileNotFoundError:
+            continue  # its owner finished meanwhile
+    if removed:
+        log.warning("removed stale lock files: %s", [str(p) for p in removed])
+    return removed
+
+
+def count_loose_objects(repo_path: Path) -> int:
+    """Exact count of loose objects (256 small directory scans, ~1 ms)."""
+    objects = repo_path / "objects"
+    total = 0
+    for hi in _HEX:
+        for lo in _HEX:
+            try:
+                with os.scandir(objects / (hi + lo)) as it:
+                    total += sum(1 for _ in it)
+            except FileNotFoundError:
+                continue
+    return total
+
+
+def read_baseline(repo_path: Path) -> int:
+    """Loose objects left by the last gc (0 if none ran)."""
+    try:
+        return int((repo_path / GC_STAMP).read_text().strip() or 0)
+    except (FileNotFoundError, ValueError):
+        return 0
+
+
+def needs_gc(repo_path: Path, threshold: int) -> bool:
+    """True when loose objects exceed the last gc's leftovers by ``threshold``."""
+    return count_loose_objects(repo_path) > read_baseline(repo_path) + threshold
+
+
+def git_env(home: str) -> dict[str, str]:
+    """A minimal environment for git subprocesses, free of any user/system config."""
+    return {
+        "PATH": _SAFE_PATH,
+        "HOME": home,
+        "XDG_CONFIG_HOME": home,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_TERMINAL_PROMPT": "0",
+        "LC_ALL": "C",
+    }
+
+
+def find_git(git: str = "git") -> str:
+    """Absolute path of the git executable (looked up once by the Store)."""
+    found = shutil.which(git) or shutil.which(git, path=_SAFE_PATH)
+    return found or git
+
+
+def run_git(
+    repo_path: Path, args: list[str], *, git: str = "git", timeout: float = 300.0
+) -> subprocess.CompletedProcess[str]:
+    """Run ``git <args>`` against the bare repo in an isolated environment."""
+    with tempfile.TemporaryDirectory(prefix="ade-git-home-") as home:
+        return subprocess.run(
+            [git, "--git-dir", str(repo_path), *args],
+            env=git_env(home),
+            cwd=repo_path,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+
+def gc(repo_path: Path, *, git: str = "git") -> bool:
+    """``git gc --quiet`` with git's default prune grace (never ``--prune=now``:
+    that can delete the objects of a save in flight). Returns True on success.
+
+    A gc already running elsewhere makes git refuse; that is fine, it is doing
+    the job, so the refusal is only logged.
+    """
+    try:
+        proc = run_git(repo_path, ["gc", "--quiet"], git=git)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.warning("git gc failed to run in %s: %s", repo_path, exc)
+        return False
+    if proc.returncode != 0:
+        log.info(
+            "git gc in %s exited %s: %s",
+            repo_path,
+            proc.returncode,
+            proc.stderr.strip(),
+        )
+        return False
+    _write_baseline(repo_path, count_loose_objects(repo_path))
+    return True
+
+
+def _write_baseline(repo_path: Path, count: int) -> None:
+    # Write-then-rename so a concurrent reader never sees a half-written number.
+    tmp = repo_path / f"{GC_STAMP}.{os.getpid()}.tmp"
+    tmp.write_text(f"{count}\n")
+    os.replace(tmp, repo_path / GC_STAMP)

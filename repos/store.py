@@ -1,0 +1,144 @@
+"""The directory of all config repositories: ``<root>/<workspace>/<config>.git``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+import pygit2
+
+from repos import maintenance, trees
+from repos.errors import (
+    FileTooLarge,
+    PathExists,
+    RepoError,
+    RepoExists,
+    RepoNotFound,
+    TooManyFiles,
+)
+from repos.paths import validate_id, validate_path
+from repos.repo import DRAFT, ConfigRepo, RepoSettings
+from repos.types import Author
+
+
+class Store:
+    """Creates, opens and deletes bare config repositories under ``root``."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        max_file_bytes: int = 512 * 1024,
+        max_files: int = 2000,
+        gc_loose_objects: int = 200,
+        stale_lock_seconds: float = 5.0,
+        retry_seconds: float = 10.0,
+        git: str = "git",
+    ) -> None:
+        self.root = Path(root)
+        self.settings = RepoSettings(
+            max_file_bytes=max_file_bytes,
+            max_files=max_files,
+            gc_loose_objects=gc_loose_objects,
+            stale_lock_seconds=stale_lock_seconds,
+            retry_seconds=retry_seconds,
+            git=maintenance.find_git(git),
+        )
+
+    def repo_path(self, workspace_id: str, config_id: str) -> Path:
+        """``<root>/<workspace_id>/<config_id>.git``; ids are checked (UnsafePath)."""
+        validate_id(workspace_id, "workspace id")
+        validate_id(config_id, "config id")
+        return self.root / workspace_id / f"{config_id}.git"
+
+    def exists(self, workspace_id: str, config_id: str) -> bool:
+        """True if the repository is there."""
+        return (self.repo_path(workspace_id, config_id) / "HEAD").is_file()
+
+    def open(self, workspace_id: str, config_id: str) -> ConfigRepo:
+        """The repository; RepoNotFound if there is none."""
+        path = self.repo_path(workspace_id, config_id)
+        if not (path / "HEAD").is_file():
+            raise RepoNotFound(f"{workspace_id}/{config_id}")
+        return ConfigRepo(path, self.settings)
+
+    def list_configs(self, workspace_id: str) -> list[str]:
+        """Config ids that have a repository in the workspace, sorted."""
+        base = self.root / validate_id(workspace_id, "workspace id")
+        if not base.is_dir():
+            return []
+        return sorted(
+            p.name[: -len(".git")]
+            for p in base.glob("*.git")
+            if not p.name.startswith(".") and (p / "HEAD").is_file()
+        )
+
+    def create(
+        self,
+        workspace_id: str,
+        config_id: str,
+        files: Mapping[str, bytes],
+        author: Author,
+        message: str = "Create config",
+    ) -> ConfigRepo:
+        """A new bare repo whose draft holds ``files`` in one first commit; HEAD
+        names ``draft``. Built in a temporary directory and renamed into place, so
+        a repo is either complete or absent, and two creators cannot both win."""
+        path = self.repo_path(workspace_id, config_id)
+        if path.exists():
+            raise RepoExists(f"{workspace_id}/{config_id}")
+        self._check_files(files)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.parent / f".tmp-{config_id}-{uuid.uuid4().hex}.git"
+        try:
+            self._build(tmp, files, author, message)
+            try:
+                os.rename(tmp, path)  # fails if path exists (non-empty directory)
+            except OSError as exc:
+                raise RepoExists(f"{workspace_id}/{config_id}") from exc
+        except pygit2.GitError as exc:
+            raise RepoError(f"cannot create {path}: {exc}") from exc
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return ConfigRepo(path, self.settings)
+
+    def delete(self, workspace_id: str, config_id: str) -> None:
+        """Remove the repository (RepoNotFound if absent). It is renamed away
+        first so that nobody opens a half-deleted repo."""
+        path = self.repo_path(workspace_id, config_id)
+        if not path.exists():
+            raise RepoNotFound(f"{workspace_id}/{config_id}")
+        trash = path.parent / f".del-{config_id}-{uuid.uuid4().hex}.git"
+        try:
+            os.rename(path, trash)
+        except FileNotFoundError as exc:
+            raise RepoNotFound(f"{workspace_id}/{config_id}") from exc
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def _check_files(self, files: Mapping[str, bytes]) -> None:
+        if len(files) > self.settings.max_files:
+            raise TooManyFiles(len(files), self.settings.max_files)
+        for path, data in files.items():
+            validate_path(path)
+            if len(data) > self.settings.max_file_bytes:
+                raise FileTooLarge(path, len(data), self.settings.max_file_bytes)
+        for path in files:
+            parts = path.split("/")
+            for depth in range(1, len(parts)):
+                if "/".join(parts[:depth]) in files:
+                    raise PathExists(path, "a file is in the way of")
+
+    def _build(
+        self, tmp: Path, files: Mapping[str, bytes], author: Author, message: str
+    ) -> None:
+        repo = pygit2.init_repository(str(tmp), bare=True, initial_head="draft")
+        index = pygit2.Index()
+        for path, data in files.items():
+            blob = repo.create_blob(bytes(data))
+            index.add(pygit2.IndexEntry(path, blob, pygit2.enums.FileMode.BLOB))
+        tree = index.write_tree(repo)
+        sig = trees.signature(author)
+        repo.create_commit(DRAFT, sig, sig, message, tree, [])

@@ -1,0 +1,125 @@
+"""Conversions from pygit2 objects to the store's plain types, and tree walking.
+
+Kept apart from ``repo.py`` so the class there reads as the store's behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+
+import pygit2
+from pygit2.enums import FileMode, ObjectType
+
+from repos.types import Author, DiffEntry
+
+_STATUS = {"A": "added", "D": "deleted", "M": "modified", "T": "modified"}
+
+
+def signature(author: Author) -> pygit2.Signature:
+    """A git signature for ``author``; characters git cannot store are dropped
+    (angle brackets and line breaks end a signature field) rather than failing
+    a user's save over their display name."""
+
+    def clean(text: str, fallback: str) -> str:
+        kept = "".join(ch for ch in str(text) if ch not in "<>\r\n\0").strip()
+        return kept or fallback
+
+    return pygit2.Signature(
+        clean(author.name, "unknown"), clean(author.email, "unknown")
+    )
+
+
+def author_of(sig: pygit2.Signature) -> Author:
+    """Plain Author from a pygit2 signature."""
+    return Author(name=sig.name, email=sig.email)
+
+
+def time_of(sig: pygit2.Signature) -> datetime:
+    """Timezone-aware time of a signature, in the signer's own offset."""
+    return datetime.fromtimestamp(sig.time, timezone(timedelta(minutes=sig.offset)))
+
+
+def entry_name(entry: pygit2.Object) -> str:
+    """An entry's name; undecodable bytes survive as surrogates so that the path
+    guard, not a UnicodeDecodeError, rejects them."""
+    try:
+        return entry.name
+    except UnicodeDecodeError:
+        return entry.raw_name.decode("utf-8", "surrogateescape")
+
+
+def walk(
+    repo: pygit2.Repository, tree: pygit2.Tree, prefix: str = ""
+) -> Iterator[tuple[str, pygit2.Object]]:
+    """Yield ``(path, entry)`` for every non-tree entry, depth first, sorted."""
+    for entry in tree:
+        path = prefix + entry_name(entry)
+        if entry.filemode == FileMode.TREE:
+            yield from walk(repo, repo[entry.id], path + "/")
+        else:
+            yield path, entry
+
+
+def is_file(entry: pygit2.Object) -> bool:
+    """A regular (or executable) file; not a symlink, submodule or tree."""
+    return entry.filemode in (FileMode.BLOB, FileMode.BLOB_EXECUTABLE)
+
+
+def blob_size(repo: pygit2.Repository, oid: pygit2.Oid) -> int:
+    """Size of a blob from the object header, without inflating its content."""
+    _kind, size = repo.odb.read_header(oid)
+    return size
+
+
+def lookup(tree: pygit2.Tree | None, path: str) -> pygit2.Object | None:
+    """The tree entry at ``path``, or None when nothing is there."""
+    if tree is None:
+        return None
+    try:
+        return tree[path]
+    except KeyError:
+        return None
+
+
+def blob_id_at(tree: pygit2.Tree | None, path: str) -> str | None:
+    """Blob id of the file at ``path`` (None if absent or not a file)."""
+    obj = lookup(tree, path)
+    if obj is None or obj.type != ObjectType.BLOB:
+        return None
+    return str(obj.id)
+
+
+def changed_paths(commit: pygit2.Commit) -> tuple[str, ...]:
+    """Paths changed by ``commit`` against its first parent (all, for a root)."""
+    if commit.parents:
+        diff = commit.parents[0].tree.diff_to_tree(commit.tree)
+    else:
+        diff = commit.tree.diff_to_tree(swap=True)
+    paths = {
+        d.new_file.path if d.status_char() != "D" else d.old_file.path
+        for d in diff.deltas
+    }
+    return tuple(sorted(paths))
+
+
+def diff_entries(diff: pygit2.Diff) -> list[DiffEntry]:
+    """DiffEntry per changed file, sorted by path."""
+    out = []
+    for patch in diff:
+        if patch is None:  # pygit2 yields None for unchanged deltas
+            continue
+        delta = patch.delta
+        char = delta.status_char()
+        path = delta.old_file.path if char == "D" else delta.new_file.path
+        _context, additions, deletions = patch.line_stats
+        out.append(
+            DiffEntry(
+                path=path,
+                status=_STATUS.get(char, "modified"),
+                patch=patch.text or "",
+                additions=additions,
+                deletions=deletions,
+            )
+        )
+    return sorted(out, key=lambda e: e.path)
