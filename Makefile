@@ -1,0 +1,45 @@
+# Two commands matter: `make run` (set up + serve on the embedded defaults) and
+# `make test` (set up + the whole test suite). Everything else is their plumbing.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test setup setup-py setup-js setup-browser lint bench clean
+
+run: setup
+	$(BIN)/ade init
+	$(BIN)/ade serve --port $(PORT)
+
+test: setup setup-browser
+	$(BIN)/pytest
+
+setup: setup-py setup-js
+
+setup-py: $(VENV)/.installed
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup-js:
+	@if [ -f package.json ]; then \
+		[ -d node_modules ] && [ node_modules/.package-lock.json -nt package.json ] \
+			|| npm ci --no-audit --no-fund || npm install --no-audit --no-fund; \
+		if [ -x scripts/vendor-static.sh ]; then scripts/vendor-static.sh; fi; \
+	fi
+
+# Debian's chromium for the browser tests (Playwright drives it; never `playwright install`).
+setup-browser:
+	@command -v chromium >/dev/null 2>&1 || [ -x /usr/lib/chromium/chromium ] || \
+		( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium )
+
+lint: setup-py
+	$(BIN)/ruff check app repos runner tests bench
+	$(BIN)/ruff format --check app repos runner tests bench
+
+clean:
+	rm -rf $(VENV) node_modules

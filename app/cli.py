@@ -1,0 +1,126 @@
+"""The ``ade`` command: init, serve, worker, run, routes, repair, token."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, routes_command, with_appcontext
+
+from app import create_app, db
+
+
+def _create_app(*_args, **_kwargs):
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
+def cli():
+    """ADE config store."""
+
+
+cli.add_command(routes_command, "routes")
+
+
+def _session():
+    return current_app.extensions["ade.sessionmaker"]()
+
+
+@cli.command("init")
+@with_appcontext
+def init_command():
+    """Create the data dir, migrate the database, print an instance-admin token once."""
+    from sqlalchemy import select
+
+    from app.models import ApiToken
+    from app.services.tokens import create_token
+
+    data_dir = current_app.config["DATA_DIR"]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db.upgrade(current_app.config["DATABASE_URL"])
+    click.echo(f"Data dir: {data_dir}", err=True)
+    with _session() as session:
+        exists = session.scalar(
+            select(ApiToken.id).where(
+                ApiToken.workspace_id.is_(None), ApiToken.revoked_at.is_(None)
+            )
+        )
+        if exists:
+            click.echo(
+                "An instance-admin token already exists; create another with "
+                "'ade token create --name NAME'.",
+                err=True,
+            )
+            return
+        _token, secret = create_token(session, "admin")
+    click.echo("Instance-admin token (shown once, keep it safe):", err=True)
+    click.echo(secret)
+
+
+@cli.group("token")
+def token_group():
+    """Manage API tokens."""
+
+
+@token_group.command("create")
+@click.option("--name", required=True)
+@click.option("--workspace", "workspace_ref", default=None, help="Workspace id or slug.")
+@click.option(
+    "--role",
+    type=click.Choice(["viewer", "author", "publisher", "admin"]),
+    default="admin",
+    show_default=True,
+)
+@with_appcontext
+def token_create(name, workspace_ref, role):
+    """Create a token and print its secret alone on stdout."""
+    from app.auth import find_workspace
+    from app.services.tokens import create_token
+
+    with _session() as session:
+        workspace_id = None
+        if workspace_ref:
+            workspace = find_workspace(session, workspace_ref)
+            if workspace is None:
+                raise click.ClickException(f"workspace {workspace_ref!r} not found")
+            workspace_id = workspace.id
+        _token, secret = create_token(session, name, role, workspace_id)
+    click.echo(secret)
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+@with_appcontext
+def serve_command(host, port, workers, threads):
+    """Serve the app with gunicorn (migrates and repairs the index first)."""
+    from app.server import serve
+
+    serve(current_app._get_current_object(), host, port, workers, threads)
+
+
+def main() -> None:
+    _register_optional_commands()
+    # FlaskGroup would otherwise look for FLASK_APP; we always build our own app.
+    os.environ.pop("FLASK_APP", None)
+    sys.exit(cli.main(prog_name="ade"))
+
+
+def _register_optional_commands() -> None:
+    """Commands owned by other modules, added when those modules are present."""
+    from importlib import import_module
+
+    for module, attr, name in (
+        ("runner.cli", "run_command", "run"),
+        ("app.services.repair", "repair_command", "repair"),
+        ("app.jobs.cli", "worker_command", "worker"),
+    ):
+        try:
+            command = getattr(import_module(module), attr)
+        except (ImportError, AttributeError):
+            continue
+        cli.add_command(command, name)

@@ -1,0 +1,53 @@
+"""Every setting of the service, read in one place.
+
+Order: defaults, then the environment (``ADE_*``), then the mapping a caller (the
+tests) passes to ``create_app``. Nothing else in the project reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+MIB = 1024 * 1024
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def load_settings(env: dict[str, str] | None = None) -> dict:
+    """Return the settings as a flat dict of Flask config keys."""
+    env = dict(os.environ if env is None else env)
+    data_dir = Path(env.get("ADE_DATA_DIR") or "./data").resolve()
+    database_url = env.get("ADE_DATABASE_URL") or f"sqlite:///{data_dir / 'ade.db'}"
+    return {
+        "DATA_DIR": data_dir,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": env.get("ADE_SECRET_KEY") or "dev-only-change-me",
+        # Public base URL used in clone_url; empty = taken from the request.
+        "BASE_URL": env.get("ADE_BASE_URL", "").rstrip("/"),
+        "GIT_EMAIL_DOMAIN": env.get("ADE_GIT_EMAIL_DOMAIN") or "ade.local",
+        "JOB_BACKEND": env.get("ADE_JOB_BACKEND") or "local",
+        "JOB_CONCURRENCY": _int(env, "ADE_JOB_CONCURRENCY", 2),
+        "JOB_MAX_ATTEMPTS": _int(env, "ADE_JOB_MAX_ATTEMPTS", 3),
+        "JOB_HEARTBEAT_SECONDS": _int(env, "ADE_JOB_HEARTBEAT_SECONDS", 5),
+        "JOB_HEARTBEAT_TIMEOUT": _int(env, "ADE_JOB_HEARTBEAT_TIMEOUT", 30),
+        "BROKER_URL": env.get("ADE_BROKER_URL") or "redis://127.0.0.1:6379/0",
+        "BROKER_PREFIX": env.get("ADE_BROKER_PREFIX") or "ade",
+        "MAX_UPLOAD_BYTES": _int(env, "ADE_MAX_UPLOAD_BYTES", 50 * MIB),
+        "MAX_FILE_BYTES": _int(env, "ADE_MAX_FILE_BYTES", 512 * 1024),
+        "MAX_FILES": _int(env, "ADE_MAX_FILES", 2000),
+        "SANDBOX_WALL_SECONDS": _int(env, "ADE_SANDBOX_WALL_SECONDS", 300),
+        "SANDBOX_CPU_SECONDS": _int(env, "ADE_SANDBOX_CPU_SECONDS", 240),
+        "SANDBOX_MEMORY_BYTES": _int(env, "ADE_SANDBOX_MEMORY_MB", 2048) * MIB,
+        "DRY_RUN_WALL_SECONDS": _int(env, "ADE_DRY_RUN_WALL_SECONDS", 60),
+        "LOG_FORMAT": env.get("ADE_LOG_FORMAT") or "json",
+        "LOG_LEVEL": env.get("ADE_LOG_LEVEL") or "INFO",
+    }

@@ -1,0 +1,146 @@
+"""Every translation of an error to HTTP lives here (problem+json for the API).
+
+Services raise ``ServiceError`` subclasses; ``repos`` raises its own tree; both are
+mapped to a status once, here, so views carry no try/except ladders.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+import repos.errors as repo_errors
+
+log = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """A failure with an HTTP meaning; ``detail`` is shown to the user."""
+
+    status = 400
+    title = "Bad Request"
+
+    def __init__(self, detail: str, *, errors: dict | None = None, **extra):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.extra = extra
+
+
+class BadRequest(ServiceError):
+    status, title = 400, "Bad Request"
+
+
+class ValidationFailed(ServiceError):
+    status, title = 400, "Validation Failed"
+
+
+class Unauthorized(ServiceError):
+    status, title = 401, "Unauthorized"
+
+
+class Forbidden(ServiceError):
+    status, title = 403, "Forbidden"
+
+
+class NotFound(ServiceError):
+    status, title = 404, "Not Found"
+
+
+class Conflict(ServiceError):
+    status, title = 409, "Conflict"
+
+
+class PreconditionFailed(ServiceError):
+    status, title = 412, "Precondition Failed"
+
+
+class PayloadTooLarge(ServiceError):
+    status, title = 413, "Payload Too Large"
+
+
+class UnsupportedMediaType(ServiceError):
+    status, title = 415, "Unsupported Media Type"
+
+
+class PreconditionRequired(ServiceError):
+    status, title = 428, "Precondition Required"
+
+
+def problem(status: int, title: str, detail: str, **extra) -> Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    resp = Response(
+        json.dumps(body), status=status, mimetype="application/problem+json"
+    )
+    if status == 401 and request.path.startswith("/api/"):
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="ade"'
+    return resp
+
+
+def _repo_error(exc: repo_errors.RepoError) -> Response:
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, repo_errors.PreconditionFailed):
+        return problem(
+            412,
+            "Precondition Failed",
+            detail,
+            current_etag=getattr(exc, "current_sha", None),
+        )
+    table = [
+        (repo_errors.UnsafePath, 400, "Bad Request"),
+        (repo_errors.TooManyFiles, 400, "Bad Request"),
+        (repo_errors.FileTooLarge, 413, "Payload Too Large"),
+        (repo_errors.PathNotFound, 404, "Not Found"),
+        (repo_errors.RefNotFound, 404, "Not Found"),
+        (repo_errors.RepoNotFound, 404, "Not Found"),
+        (repo_errors.PathExists, 409, "Conflict"),
+        (repo_errors.TagExists, 409, "Conflict"),
+        (repo_errors.RepoExists, 409, "Conflict"),
+        (repo_errors.ConcurrentUpdate, 409, "Conflict"),
+    ]
+    for cls, status, title in table:
+        if isinstance(exc, cls):
+            return problem(status, title, detail)
+    log.exception("unhandled repository error")
+    return problem(500, "Internal Server Error", "repository error")
+
+
+def http_exception_response(exc: HTTPException) -> Response:
+    """Werkzeug/flask-smorest HTTP errors as problem+json (422 becomes 400)."""
+    status = exc.code or 500
+    data = getattr(exc, "data", None) or {}
+    errors = data.get("messages") if isinstance(data, dict) else None
+    if isinstance(errors, dict) and len(errors) == 1:
+        # webargs nests messages by location ("json", "query"): flatten one level.
+        errors = next(iter(errors.values()))
+    if status == 422:
+        status = 400
+        return problem(
+            400, "Validation Failed", "The request body is invalid.", errors=errors
+        )
+    detail = exc.description or exc.name
+    if isinstance(data, dict) and data.get("message"):
+        detail = data["message"]
+    return problem(status, exc.name, detail, errors=errors)
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError):
+        return problem(exc.status, exc.title, exc.detail, errors=exc.errors, **exc.extra)
+
+    @app.errorhandler(repo_errors.RepoError)
+    def _repo(exc: repo_errors.RepoError):
+        return _repo_error(exc)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        return http_exception_response(exc)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return problem(500, "Internal Server Error", "An unexpected error occurred.")

@@ -1,0 +1,1 @@
+"""marshmallow schemas at the HTTP edge, one module per resource."""

@@ -1,0 +1,53 @@
+"""Production serving: gunicorn, started from ``ade serve``."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from app import db
+
+log = logging.getLogger(__name__)
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, app: Flask, options: dict):
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self.application
+
+
+def prepare(app: Flask) -> None:
+    """Run before any worker starts: migrate, then make SQL agree with git."""
+    db.upgrade(app.config["DATABASE_URL"])
+    from app.services.repair import reconcile_all
+
+    with app.app_context():
+        report = reconcile_all()
+    if report:
+        log.warning("reconciler repaired the index", extra={"msg_detail": report})
+
+
+def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
+    prepare(app)
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        # Dry-runs answer synchronously and may take up to the sandbox deadline.
+        "timeout": app.config["DRY_RUN_WALL_SECONDS"] + 30,
+        "graceful_timeout": 10,
+        "accesslog": None,
+        "errorlog": "-",
+    }
+    _Gunicorn(app, options).run()

@@ -1,0 +1,1 @@
+"""Business logic between the HTTP views and the stores (git, SQL, runner)."""

@@ -1,0 +1,47 @@
+"""Creating, listing and revoking API tokens."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth import hash_secret, new_secret
+from app.errors import BadRequest, NotFound
+from app.models import ROLES, ApiToken, utcnow
+
+
+def create_token(
+    session: Session, name: str, role: str = "admin", workspace_id: str | None = None
+) -> tuple[ApiToken, str]:
+    """Store a new token and return it with its secret (shown to the user once)."""
+    if role not in ROLES:
+        raise BadRequest(f"Unknown role {role!r}; expected one of {', '.join(ROLES)}.")
+    if not name or len(name) > 200:
+        raise BadRequest("A token name of 1-200 characters is required.")
+    if workspace_id is None:
+        role = "admin"
+    secret = new_secret()
+    token = ApiToken(
+        name=name, role=role, workspace_id=workspace_id, secret_hash=hash_secret(secret)
+    )
+    session.add(token)
+    session.commit()
+    return token, secret
+
+
+def list_tokens(session: Session, workspace_id: str) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.workspace_id == workspace_id, ApiToken.revoked_at.is_(None))
+            .order_by(ApiToken.created_at, ApiToken.id)
+        )
+    )
+
+
+def revoke_token(session: Session, workspace_id: str, token_id: str) -> None:
+    token = session.get(ApiToken, token_id)
+    if token is None or token.workspace_id != workspace_id or token.revoked_at:
+        raise NotFound(f"Token {token_id!r} not found.")
+    token.revoked_at = utcnow()
+    session.commit()

@@ -1,0 +1,173 @@
+"""Shared fixtures: a real app on a temp data dir, SQLite or a private PostgreSQL DB.
+
+PostgreSQL: each test run gets its own template database (migrated once) and each test
+that asks for ``pg_url`` a fresh copy of it; everything is dropped at the end. Outside
+CI a missing server skips those tests; in CI (``CI=true``) it fails them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from app import create_app, db
+from app.services.tokens import create_token
+
+PG_ADMIN_URL = os.environ.get(
+    "ADE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = os.environ.get("ADE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+RUN_ID = uuid.uuid4().hex[:10]
+SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+_counter = itertools.count()
+
+
+def _unavailable(what: str, exc: Exception):
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI and is not reachable: {exc}")
+    pytest.skip(f"{what} not reachable: {exc}")
+
+
+def _pg_admin():
+    import sqlalchemy as sa
+
+    return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+def _pg_url(dbname: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + dbname
+
+
+@pytest.fixture(scope="session")
+def pg_template():
+    """A migrated template database private to this test run."""
+    name = f"ade_tpl_{RUN_ID}"
+    try:
+        engine = _pg_admin()
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # noqa: BLE001 - any connection failure
+        _unavailable("PostgreSQL at 127.0.0.1:5432", exc)
+    db.upgrade(_pg_url(name))
+    yield name
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_template):
+    """A fresh, migrated PostgreSQL database for one test, dropped afterwards."""
+    name = f"ade_t_{RUN_ID}_{next(_counter)}"
+    engine = _pg_admin()
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    yield _pg_url(name)
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    url = f"sqlite:///{tmp_path / 'ade.db'}"
+    db.upgrade(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request):
+    """Run the test once on SQLite and once on PostgreSQL."""
+    return request.getfixturevalue(
+        "sqlite_url" if request.param == "sqlite" else "pg_url"
+    )
+
+
+@pytest.fixture
+def redis_prefix():
+    """A Redis key prefix private to this test; its keys are deleted afterwards."""
+    import redis
+
+    prefix = f"ade-test-{RUN_ID}-{next(_counter)}"
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except Exception as exc:  # noqa: BLE001
+        _unavailable("Redis at 127.0.0.1:6379", exc)
+    yield prefix
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+def make_app(tmp_path: Path, database_url: str, **overrides):
+    data_dir = tmp_path / "data"
+    return create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": data_dir,
+            "DATABASE_URL": database_url,
+            "LOG_FORMAT": "text",
+            "LOG_LEVEL": "WARNING",
+            **overrides,
+        }
+    )
+
+
+@pytest.fixture
+def app(tmp_path, sqlite_url):
+    return make_app(tmp_path, sqlite_url)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app):
+    with app.app_context():
+        s = app.extensions["ade.sessionmaker"]()
+        yield s
+        s.close()
+
+
+@pytest.fixture
+def admin_token(app):
+    """The secret of an instance-admin token."""
+    with app.app_context():
+        s = app.extensions["ade.sessionmaker"]()
+        _token, secret = create_token(s, "admin")
+        s.close()
+    return secret
+
+
+def bearer(secret: str) -> dict:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def workspace(client, admin_token):
+    """A workspace ``acme`` and one token per role: ``{"id", "slug", "tokens"}``."""
+    resp = client.post(
+        "/api/v1/workspaces",
+        json={"slug": "acme", "name": "Acme"},
+        headers=bearer(admin_token),
+    )
+    assert resp.status_code == 201, resp.json
+    ws = resp.json
+    tokens = {}
+    for role in ("viewer", "author", "publisher", "admin"):
+        r = client.post(
+            f"/api/v1/workspaces/{ws['id']}/tokens",
+            json={"name": f"{role}-bot", "role": role},
+            headers=bearer(admin_token),
+        )
+        assert r.status_code == 201, r.json
+        tokens[role] = r.json["secret"]
+    return {"id": ws["id"], "slug": ws["slug"], "tokens": tokens}
