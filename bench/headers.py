@@ -1,0 +1,133 @@
+"""Header detection on real messy tables (Strudel SAUS and Troy).
+
+Every record becomes a one-sheet XLSX (number-looking text stored as numbers, as a
+spreadsheet would), goes through ``runner.extract.extract``, and counts as a hit when
+the detected last header line of the table holding the first ``data`` row equals the
+ground truth: the last row labelled ``header`` above that first data row.
+
+    .venv/bin/python bench/headers.py [--verbose] [--limit N]
+
+Baselines (README of the data): messytables 39.0 % SAUS / 89.9 % Troy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / ".." / "shared" / "data" / "strudel"
+sys.path.insert(0, str(ROOT))
+
+from runner.extract import extract  # noqa: E402
+
+# 1,416 / 281424.6 / -21 139 (space or no-break-space groups) / 35.1%
+_NUMBER = re.compile(
+    r"^[+-]?(\d{1,3}(?:([,\u00a0\u202f ])\d{3})(?:\2\d{3})*|\d+)?(\.\d+)?%?$"
+)
+
+
+def load(name: str) -> list[dict]:
+    """Records of ``saus`` or ``troy``."""
+    with gzip.open(DATA / f"{name}.jl.gz", "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def truth(record: dict) -> tuple[int, int] | None:
+    """(1-based last header line, 1-based first data row), None without a header."""
+    labels = record["line_annotation"]
+    if "data" not in labels:
+        return None
+    first_data = labels.index("data")
+    heads = [i for i in range(first_data) if labels[i] == "header"]
+    return (heads[-1] + 1, first_data + 1) if heads else None
+
+
+def cell(text: str) -> object:
+    """A spreadsheet's reading of typed text: numbers become numbers."""
+    s = text.strip().strip("\u00a0")
+    if not s:
+        return None
+    if _NUMBER.match(s) and any(c.isdigit() for c in s):
+        percent = s.endswith("%")
+        digits = re.sub(r"[,\u00a0\u202f %]", "", s)
+        value = float(digits) / (100 if percent else 1)
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+    return text
+
+
+def write_xlsx(record: dict, path: Path) -> None:
+    """The record as a one-sheet workbook."""
+    import openpyxl
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("Sheet1")
+    for row in record["table_array"]:
+        ws.append([cell(v) for v in row])
+    wb.save(path)
+
+
+def evaluate(records: list[dict], workdir: Path) -> tuple[int, int, list[str]]:
+    """(hits, records with a header, one line per miss)."""
+    hits = total = 0
+    misses: list[str] = []
+    for n, record in enumerate(records):
+        t = truth(record)
+        if t is None:
+            continue
+        total += 1
+        path = workdir / f"r{n}.xlsx"
+        if not path.exists():
+            write_xlsx(record, path)
+        found = detected_last_header(path, t[1])
+        if found == t[0]:
+            hits += 1
+        else:
+            misses.append(f"#{n} {record.get('file_name')}: truth {t[0]} found {found}")
+    return hits, total, misses
+
+
+def detected_last_header(path: Path, first_data: int) -> int | None:
+    """``header_rows[1]`` of the extracted table holding row ``first_data``."""
+    for table in extract(path).tables:
+        if first_data in table.row_numbers:
+            return table.header_rows[1] if table.header_rows else None
+    for table in extract(path).tables:  # the row was taken for a header line
+        if table.header_rows and table.header_rows[0] <= first_data <= _last(table):
+            return table.header_rows[1]
+    return None
+
+
+def _last(table) -> int:
+    return int(re.sub(r"^[A-Z]+", "", table.range.split(":")[1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--verbose", action="store_true", help="list every miss")
+    parser.add_argument("--limit", type=int, default=None, help="records per corpus")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, baseline in (("saus", 39.0), ("troy", 89.9)):
+            records = load(name)[: args.limit]
+            work = Path(tmp) / name
+            work.mkdir()
+            start = time.perf_counter()
+            hits, total, misses = evaluate(records, work)
+            took = time.perf_counter() - start
+            print(
+                f"{name}: {hits}/{total} = {100 * hits / total:.1f} % "
+                f"(messytables {baseline} %) in {took:.1f} s"
+            )
+            if args.verbose:
+                print("\n".join("  " + m for m in misses))
+
+
+if __name__ == "__main__":
+    main()

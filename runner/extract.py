@@ -1,0 +1,162 @@
+"""Extract phase: read a workbook's sheets and find their tables and headers.
+
+``extract()`` is the public entry point (SPEC §7 "Extract"). Reading lives in
+``runner.readers``, row features in ``runner.rowkinds``, the table split in
+``runner.tables`` and header finding in ``runner.headers``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from runner.headers import find_hint_row, header_texts
+from runner.readers import SheetData, WorkbookError, read_sheets
+from runner.rowkinds import EMPTY, kinds, shape_of
+from runner.tables import Block, segment
+
+__all__ = ["Extraction", "Table", "WorkbookError", "column_letter", "extract"]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of a sheet; row numbers are 1-based, column indexes 0-based."""
+
+    sheet: str
+    header_rows: tuple[int, int] | None  # [first, last] of the header block
+    columns: tuple[int, ...]  # sheet column index of each physical column
+    headers: tuple[str | None, ...]  # joined header text per physical column
+    rows: list[list]  # data rows, one value per physical column (None for empty)
+    row_numbers: list[int]  # sheet row number of each data row
+    range: str  # A1 range of header + data, e.g. "B4:H120"
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """Everything the extract phase found."""
+
+    sheets_scanned: int
+    tables: list[Table]  # includes tables with no data rows (rows == [])
+
+
+def extract(
+    path: Path,
+    *,
+    header_row: int | None = None,
+    header_row_contains: Sequence[str] = (),
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    progress: Callable[[str, int], None] | None = None,
+) -> Extraction:
+    """Read every allowed sheet of ``path`` and return its tables.
+
+    ``header_row`` (1-based) forces the header line on every sheet that has it;
+    otherwise the first row holding all of ``header_row_contains`` (case-insensitive
+    substrings) does; otherwise a heuristic finds each table's header block.
+    ``include``/``exclude`` are sheet names or globs, case-insensitive.
+    ``progress("extract", percent)`` is called after each sheet.
+    Raises ``WorkbookError`` for anything that is not a readable XLSX workbook.
+    Empty data rows are left out; ``row_numbers`` keeps the sheet positions.
+    """
+    total, sheets = read_sheets(Path(path), include, exclude)
+    tables: list[Table] = []
+    done = 0
+    for sheet in sheets:
+        tables += sheet_tables(sheet, header_row, header_row_contains)
+        done += 1
+        if progress is not None:
+            progress("extract", done * 100 // max(total, 1))
+    return Extraction(sheets_scanned=done, tables=tables)
+
+
+def sheet_tables(
+    sheet: SheetData, header_row: int | None = None, contains: Sequence[str] = ()
+) -> list[Table]:
+    """The tables of one sheet, in row order."""
+    rows = sheet.rows
+    if not rows:
+        return []
+    ks = kinds(rows)
+    hint = find_hint_row(rows, header_row, contains, sheet.row0)
+    merged = tuple(
+        (r0 - sheet.row0, c0 - sheet.col0, r1 - sheet.row0, c1 - sheet.col0)
+        for r0, c0, r1, c1 in sheet.merged
+    )
+    return [_table(sheet, b, merged, ks) for b in segment(rows, ks, hint)]
+
+
+def _table(sheet: SheetData, block: Block, merged, ks: list[str]) -> Table:
+    rows = sheet.rows
+    lines = range(block.header[0], block.header[1] + 1) if block.header else range(0)
+    body = range(block.body[0], block.body[1] + 1) if block.body else range(0)
+    c0, c1 = _span(rows, lines, body)
+    # Merged header cells may reach beyond the written cells.
+    for r0, mc0, _r1, mc1 in merged:
+        if r0 in lines and mc0 <= c1 and mc1 >= c0:
+            c0, c1 = min(c0, mc0), max(c1, mc1)
+    width = len(rows[0])
+    c1 = min(c1, width - 1)
+    headers = (
+        header_texts(rows, lines.start, lines.stop - 1, c0, c1, merged)
+        if block.header
+        else (None,) * (c1 - c0 + 1)
+    )
+    data, numbers = _data_rows(rows, ks, body, c0, c1, width, sheet.row0)
+    first = lines.start if block.header else body.start
+    last = body.stop - 1 if block.body else lines.stop - 1
+    cols = tuple(range(c0 + sheet.col0, c1 + sheet.col0 + 1))
+    return Table(
+        sheet=sheet.name,
+        header_rows=(lines.start + sheet.row0 + 1, lines.stop + sheet.row0)
+        if block.header
+        else None,
+        columns=cols,
+        headers=headers,
+        rows=data,
+        row_numbers=numbers,
+        range=f"{column_letter(cols[0])}{first + sheet.row0 + 1}:"
+        f"{column_letter(cols[-1])}{last + sheet.row0 + 1}",
+    )
+
+
+def _span(rows: list[list], lines: range, body: range) -> tuple[int, int]:
+    c0, c1 = len(rows[0]), -1
+    seen: set[int] = set()
+    for rng in (lines, body):
+        for i in rng:
+            s = shape_of(rows[i])
+            if s.count and id(s) not in seen:  # one look per distinct row shape
+                seen.add(id(s))
+                c0, c1 = min(c0, s.first), max(c1, s.last)
+    return (c0, c1) if c1 >= 0 else (0, 0)
+
+
+def _data_rows(
+    rows: list[list],
+    ks: list[str],
+    body: range,
+    c0: int,
+    c1: int,
+    width: int,
+    row0: int,
+) -> tuple[list[list], list[int]]:
+    data: list[list] = []
+    numbers: list[int] = []
+    whole = c0 == 0 and c1 == width - 1
+    for i in body:
+        if ks[i] == EMPTY:
+            continue  # spacer rows inside the data carry nothing
+        data.append(rows[i] if whole else rows[i][c0 : c1 + 1])
+        numbers.append(i + row0 + 1)
+    return data, numbers
+
+
+def column_letter(index: int) -> str:
+    """0-based column index to its A1 letters (0 -> "A", 27 -> "AB")."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters

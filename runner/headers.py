@@ -1,0 +1,160 @@
+"""Find the header block above a table's data and turn it into one text per column.
+
+The heuristic works upwards from the first data row: skip spacer and group rows (a
+lone label in the table's first column), take the line found as the last header line,
+then climb through header lines and spacer rows until a title, a note, another
+table's data or a long gap. Text rows directly above the data that put nothing in the
+table's numeric columns are data, not header (text-heavy tables such as rosters).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from runner.rowkinds import DATA, EMPTY, TEXT, YEARS, shape_of
+
+MAX_SPACERS = 2  # empty rows tolerated inside a header block
+SHORT_LABEL = 30  # a lone label this short right above a header line belongs to it
+_SAMPLE = 20  # data rows inspected to learn the table's numeric columns
+
+
+def numeric_columns(rows: list[list], ks: list[str], start: int, hi: int) -> set[int]:
+    """Local columns holding numbers in at least half of the first data rows."""
+    counts: dict[int, int] = {}
+    seen = 0
+    for i in range(start, hi):
+        if ks[i] != DATA:
+            continue
+        seen += 1
+        for j, v in enumerate(rows[i]):
+            if v is not None and v.__class__ is not str:
+                counts[j] = counts.get(j, 0) + 1
+        if seen >= _SAMPLE:
+            break
+    return {j for j, c in counts.items() if 2 * c >= seen}
+
+
+def find_header(
+    rows: list[list], ks: list[str], lo: int, data: int, hi: int
+) -> tuple[int | None, int, int]:
+    """Locate the header above the first data row ``data`` (local indices).
+
+    Returns ``(last, first, data)``: the last and first header lines (``last`` is
+    None when there is no header; ``first`` is then ``data``) and the data start,
+    which may move up over text-only data rows.
+    """
+    numeric = numeric_columns(rows, ks, data, hi)
+    left = min(
+        (
+            shape_of(rows[i]).first
+            for i in range(data, min(hi, data + 5))
+            if ks[i] == DATA
+        ),
+        default=0,
+    )
+    # Text rows glued to the data that leave the numeric columns empty are data.
+    while data - 1 >= lo and ks[data - 1] == TEXT and numeric:
+        row = rows[data - 1]
+        if shape_of(row).count < 2 or any(
+            row[j].__class__ is str for j in numeric if j < len(row)
+        ):
+            break
+        data -= 1
+    j = data - 1
+    while j >= lo:
+        s = shape_of(rows[j])
+        if ks[j] == EMPTY or (ks[j] == TEXT and s.count == 1 and s.first <= left):
+            j -= 1  # spacer or group row ("Agricultural products", "[In millions]")
+            continue
+        break
+    if j < lo or ks[j] == DATA:
+        return None, data, data
+    last = first = j
+    spacers = 0
+    for j in range(last - 1, lo - 1, -1):
+        k = ks[j]
+        if k == EMPTY:
+            spacers += 1
+            if spacers > MAX_SPACERS:
+                break
+            continue
+        if k == DATA:
+            break
+        s = shape_of(rows[j])
+        if s.count == 1 and s.first <= left:
+            value = rows[j][s.first]
+            if spacers or not (isinstance(value, str) and len(value) <= SHORT_LABEL):
+                break  # a title, unit line or note above the header
+            first = j
+            break
+        first = j
+        spacers = 0
+    return last, first, data
+
+
+def find_hint_row(
+    rows: list[list], header_row: int | None, contains: Sequence[str], row0: int
+) -> int | None:
+    """Local index of the hinted header row on this sheet, or None."""
+    if header_row is not None:
+        local = header_row - 1 - row0
+        return local if 0 <= local < len(rows) else None
+    needles = [n.strip().lower() for n in contains if n and n.strip()]
+    if not needles:
+        return None
+    for i, row in enumerate(rows):
+        texts = [v.lower() for v in row if v.__class__ is str]
+        if texts and all(any(n in t for t in texts) for n in needles):
+            return i
+    return None
+
+
+def header_texts(
+    rows: list[list],
+    first: int,
+    last: int,
+    c0: int,
+    c1: int,
+    merged: Sequence[tuple[int, int, int, int]],
+) -> tuple[str | None, ...]:
+    """Join the header lines ``first..last`` per column ``c0..c1`` (local indices).
+
+    A merged cell's text is spread over every column it covers on its own line.
+    """
+    parts: list[list[str]] = [[] for _ in range(c1 - c0 + 1)]
+    spread = _merged_by_row(merged, first, last)
+    for i in range(first, last + 1):
+        row = rows[i]
+        line = [_text(row[j]) if j < len(row) else None for j in range(c0, c1 + 1)]
+        for mc0, mc1 in spread.get(i, ()):
+            src = _text(row[mc0]) if mc0 < len(row) else None
+            for j in range(max(mc0, c0), min(mc1, c1) + 1):
+                if src and not line[j - c0]:
+                    line[j - c0] = src
+        for j, t in enumerate(line):
+            if t:
+                parts[j].append(t)
+    return tuple(" ".join(p) if p else None for p in parts)
+
+
+def _merged_by_row(
+    merged: Sequence[tuple[int, int, int, int]], first: int, last: int
+) -> dict[int, list[tuple[int, int]]]:
+    out: dict[int, list[tuple[int, int]]] = {}
+    for r0, mc0, _r1, mc1 in merged:
+        if first <= r0 <= last and mc1 > mc0:
+            out.setdefault(r0, []).append((mc0, mc1))
+    return out
+
+
+def _text(v: object) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    text = " ".join(str(v).split())  # line breaks inside a cell become one space
+    return text or None
+
+
+__all__ = ["find_header", "find_hint_row", "header_texts", "numeric_columns", "YEARS"]
