@@ -1,0 +1,275 @@
+"""The sandbox against hostile config code: each run must end ok=False with a clear
+error within its deadline (+2 s), and this test process must be unharmed.
+
+The config code runs through ``runner.sandbox.smoke`` (imports ``columns/*.py`` and
+calls the ``detect*`` hooks), so these tests exercise the sandbox, not the engine.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from runner.guardrails import check_source
+from runner.sandbox import Isolation, Limits, run_sandboxed, sandbox_capabilities
+from runner.sandbox.supervisor import _copy_out
+
+SMOKE = "runner.sandbox.smoke:run"
+LIMITS = Limits(
+    cpu_seconds=2,
+    wall_seconds=3,
+    memory_bytes=512 * 2**20,
+    processes=16,
+    output_bytes=8 * 2**20,
+    log_bytes=4096,
+)
+ISOLATED = os.geteuid() == 0
+pytestmark = pytest.mark.timeout(30)
+
+
+def make_config(tmp_path: Path, body: str) -> Path:
+    """A config whose only column runs ``body`` inside ``detect_x``."""
+    config = tmp_path / "config"
+    (config / "columns").mkdir(parents=True)
+    code = "def detect_x(**_):\n" + textwrap.indent(textwrap.dedent(body), "    ")
+    (config / "columns" / "x.py").write_text(code)
+    (config / "manifest.json").write_text("{}")
+    return config
+
+
+def run(tmp_path: Path, body: str, limits: Limits = LIMITS, **kwargs):
+    config = make_config(tmp_path, body)
+    source = tmp_path / "input.xlsx"
+    source.write_bytes(b"not really a workbook")
+    started = time.monotonic()
+    result = run_sandboxed(config, source, None, limits=limits, entry=SMOKE, **kwargs)
+    assert time.monotonic() - started < limits.wall_seconds + 2
+    return result
+
+
+def uid_processes(isolation: Isolation = Isolation()) -> list[int]:
+    """Pids of processes running under any sandbox uid."""
+    low, high = isolation.uid_first, isolation.uid_first + isolation.uid_count
+    pids = []
+    for name in os.listdir("/proc"):
+        try:
+            status = Path(f"/proc/{name}/status").read_text()
+        except (OSError, NotADirectoryError):
+            continue
+        for line in status.splitlines():
+            if line.startswith("Uid:") and low <= int(line.split()[1]) < high:
+                if "\nState:\tZ" not in status:
+                    pids.append(int(name))
+    return pids
+
+
+def test_capabilities_report_isolation_as_root():
+    caps = sandbox_capabilities()
+    if ISOLATED:
+        assert caps["mode"] == "isolated", caps
+        assert caps["uid_drop"] and caps["network_namespace"]
+    else:
+        assert caps["mode"] == "limits-only" and caps["reason"]
+
+
+def test_normal_run_returns_report_progress_logs_and_output(tmp_path):
+    config = make_config(
+        tmp_path,
+        """
+        import os
+        print("hello from config")
+        st = os.stat(".")
+        return {"uid": os.getuid(), "mode": st.st_mode & 0o777, "owner": st.st_uid,
+                "env": dict(os.environ), "cwd_files": sorted(os.listdir("."))}
+        """,
+    )
+    source = tmp_path / "in.xlsx"
+    source.write_bytes(b"payload")
+    out = tmp_path / "out" / "result.xlsx"
+    progress = []
+    result = run_sandboxed(
+        config, source, out, limits=LIMITS, entry=SMOKE,
+        on_progress=lambda phase, rows: progress.append((phase, rows)),
+    )  # fmt: skip
+    assert result.ok, result.error
+    assert result.error is None
+    seen = result.report["scores"]["x.detect_x"]
+    # Python's C-locale coercion adds LC_CTYPE itself; nothing comes from us.
+    assert set(seen["env"]) <= {"LC_CTYPE"}
+    assert "config" in seen["cwd_files"] and "input.xlsx" in seen["cwd_files"]
+    if ISOLATED:
+        assert seen["uid"] != 0 and seen["owner"] == seen["uid"]
+        assert seen["mode"] == 0o700
+    assert result.logs == ["hello from config"]
+    assert progress == [("detect", 1)]
+    assert out.read_bytes() == b"payload"
+    assert result.elapsed_ms > 0 and result.max_rss_bytes > 0
+
+
+def test_script_error_names_file_line_and_function(tmp_path):
+    result = run(tmp_path, "x = 1\nreturn x / 0\n")
+    assert not result.ok
+    assert result.error == (
+        "config script error: columns/x.py line 3 in detect_x: "
+        "ZeroDivisionError: division by zero"
+    )
+
+
+def test_endless_loop_hits_cpu_limit(tmp_path):
+    result = run(tmp_path, "while True:\n    pass\n")
+    assert not result.ok
+    assert result.error == "CPU time limit of 2 s exceeded"
+
+
+def test_sleep_hits_wall_clock_limit(tmp_path):
+    result = run(tmp_path, "import time\ntime.sleep(1000)\n")
+    assert not result.ok
+    assert result.error == "time limit of 3 s exceeded"
+
+
+def test_huge_allocation_hits_memory_limit(tmp_path):
+    result = run(tmp_path, "data = bytearray(10 * 2**30)\nreturn len(data)\n")
+    assert not result.ok
+    assert result.error == "memory limit exceeded (512 MiB)"
+
+
+@pytest.mark.skipif(not ISOLATED, reason="RLIMIT_NPROC does not bind root")
+def test_fork_bomb_is_contained(tmp_path):
+    result = run(
+        tmp_path,
+        """
+        import os
+        while True:
+            if os.fork() == 0:
+                os.setsid()  # try to leave the process group
+        """,
+    )
+    assert not result.ok
+    assert result.error in (
+        "process limit of 16 exceeded",
+        "CPU time limit of 2 s exceeded",
+        "time limit of 3 s exceeded",
+    )
+    assert uid_processes() == []  # nothing survived, even outside the group
+    assert subprocess.run(["true"], timeout=5).returncode == 0  # we can still fork
+
+
+@pytest.mark.skipif(not ISOLATED, reason="root reads every file")
+def test_reading_shadow_is_denied(tmp_path):
+    result = run(tmp_path, "return open('/etc/shadow').read()\n")
+    assert not result.ok
+    assert "PermissionError" in result.error and "/etc/shadow" in result.error
+    assert "root:" not in "\n".join(result.logs)
+
+
+@pytest.mark.skipif(not ISOLATED, reason="needs a network namespace")
+def test_socket_to_loopback_reaches_nothing(tmp_path):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(0.3)
+    port = listener.getsockname()[1]
+    try:
+        result = run(
+            tmp_path,
+            f"""
+            import socket
+            s = socket.create_connection(("127.0.0.1", {port}), timeout=1)
+            s.sendall(b"stolen data")
+            """,
+        )
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    finally:
+        listener.close()
+    assert not result.ok
+    assert "Network is unreachable" in result.error
+
+
+@pytest.mark.skipif(not ISOLATED, reason="needs a dropped uid")
+def test_os_system_runs_unprivileged_with_empty_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("ADE_CANARY_SECRET", "canary-value")
+    target = tmp_path / "pwned"
+    result = run(
+        tmp_path,
+        f"""
+        import os
+        os.system("env; id -u")
+        status = os.system("echo pwned > {target}; cat /etc/shadow")
+        if status:
+            raise RuntimeError(f"shell failed with {{status}}")
+        """,
+    )
+    assert not result.ok
+    assert result.error.startswith("config script error: columns/x.py line 7 ")
+    assert "RuntimeError: shell failed" in result.error
+    assert not target.exists()
+    logs = "\n".join(result.logs)
+    assert "canary-value" not in logs and "root:" not in logs
+    assert "Permission denied" in logs
+
+
+@pytest.mark.skipif(not ISOLATED, reason="needs a dropped uid")
+def test_builtins_getattr_bypass_is_flagged_but_sandbox_holds(tmp_path):
+    body = """
+    b = __builtins__
+    imp = b["__im" + "port__"] if isinstance(b, dict) else getattr(b, "__im" + "port__")
+    os = imp("os")
+    return os.listdir("/root")
+    """
+    config = make_config(tmp_path / "check", body)
+    findings = check_source("columns/x.py", (config / "columns" / "x.py").read_text())
+    assert {f.code for f in findings} == {"dunder"}  # the AST check only warns
+    result = run(tmp_path, body)
+    assert not result.ok
+    assert "PermissionError" in result.error and "/root" in result.error
+
+
+def test_printing_a_gigabyte_is_capped(tmp_path):
+    result = run(
+        tmp_path,
+        """
+        chunk = "x" * (1 << 20)
+        for _ in range(1024):
+            print(chunk)
+        """,
+    )
+    assert not result.ok
+    assert (
+        result.error == "output limit of 8 MiB exceeded (the config printed too much)"
+    )
+    assert sum(len(line) for line in result.logs) < 4096 + 200
+    assert (
+        result.logs[-1].startswith("[... ")
+        and "bytes of output dropped" in (result.logs[-1])
+    )
+
+
+def test_cancel_kills_the_run(tmp_path):
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    result = run(tmp_path, "import time\ntime.sleep(1000)\n", cancel=cancel)
+    assert not result.ok
+    assert result.error == "cancelled"
+    assert result.elapsed_ms < 2500
+    assert uid_processes() == []
+
+
+def test_copy_out_refuses_links(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("top secret")
+    link = tmp_path / "out.xlsx"
+    link.symlink_to(secret)
+    dest = tmp_path / "dest.xlsx"
+    assert _copy_out(link, dest, None, 2**20) == "the run wrote no output file"
+    hard = tmp_path / "hard.xlsx"
+    os.link(secret, hard)
+    assert _copy_out(hard, dest, None, 2**20) == "the output is not a regular file"
+    assert not dest.exists()
