@@ -1,0 +1,123 @@
+"""The map phase: assign physical columns to fields with the Hungarian algorithm.
+
+Scores are scaled to integers (×100, rounded). Pairs scoring below `min_score` (or
+not above zero) are zeroed before solving and never mapped. The objective is
+lexicographic: the highest total score, then the highest total feature count (both
+folded into one integer weight), then "earlier fields take earlier (left-most)
+columns". scipy's solver has no stable tie-breaking (NOTES.md), so the last rule is
+enforced by solve-then-pin: walk the fields in order and pin each to the left-most
+column that keeps the optimal total. Columns are put in sheet order before anything
+else, so the presentation order of columns or fields cannot change the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+SCALE = 100
+MAX_SCALED = 10**9  # scores beyond ±10,000,000 are clamped to keep weights exact
+FLOAT_EXACT = 2**53
+
+
+def scale(score: float) -> int:
+    """A score as the integer the solver sees (×100, rounded, clamped)."""
+    return max(-MAX_SCALED, min(MAX_SCALED, round(score * SCALE)))
+
+
+def assign(
+    scores: Sequence[Sequence[float]],
+    features: Sequence[Sequence[int]],
+    positions: Sequence[int],
+    min_score: float,
+) -> list[int | None]:
+    """Map each physical column to a field index (or None).
+
+    `scores[c][f]` and `features[c][f]` are indexed by physical column and field
+    (fields in ordinal order); `positions[c]` is the column's sheet index, which
+    decides "left-most" and the canonical order.
+    """
+    n_cols = len(scores)
+    n_fields = len(scores[0]) if n_cols else 0
+    result: list[int | None] = [None] * n_cols
+    if not n_cols or not n_fields:
+        return result
+    order = sorted(range(n_cols), key=lambda c: positions[c])
+    weights = _weights(
+        [scores[c] for c in order], [features[c] for c in order], min_score
+    )
+    rows = [r for r in range(n_cols) if any(weights[r])]
+    cols = [f for f in range(n_fields) if any(w[f] for w in weights)]
+    if not rows:
+        return result
+    for r, f in _pin(weights, rows, cols).items():
+        result[order[r]] = f
+    return result
+
+
+def _weights(
+    scores: list[Sequence[float]], features: list[Sequence[int]], min_score: float
+) -> list[list[int]]:
+    """Integer weights `scaled score * M + features`, 0 for ineligible pairs."""
+    scaled = [
+        [scale(s) if s >= min_score and scale(s) > 0 else 0 for s in row]
+        for row in scores
+    ]
+    feats = [
+        [f if w else 0 for f, w in zip(frow, srow, strict=True)]
+        for frow, srow in zip(features, scaled, strict=True)
+    ]
+    k = min(len(scaled), len(scaled[0]))
+    max_feat = max(max(row) for row in feats)
+    multiplier = k * max_feat + 1  # more than any assignment's total features
+    max_scaled = max(max(row) for row in scaled)
+    if k * (max_scaled * multiplier + max_feat) >= FLOAT_EXACT:
+        # Cannot fold features in exactly; fall back to scores alone.
+        return scaled
+    return [
+        [s * multiplier + f for s, f in zip(srow, frow, strict=True)]
+        for srow, frow in zip(scaled, feats, strict=True)
+    ]
+
+
+def _solve(
+    weights: list[list[int]], rows: list[int], cols: list[int]
+) -> tuple[int, dict[int, int]]:
+    """Best total and its pairs {row: col} over the given rows and columns."""
+    if not rows or not cols:
+        return 0, {}
+    matrix = np.array([[weights[r][c] for c in cols] for r in rows], dtype=np.float64)
+    ri, ci = linear_sum_assignment(matrix, maximize=True)
+    pairs = {rows[i]: cols[j] for i, j in zip(ri, ci, strict=True)}
+    pairs = {r: c for r, c in pairs.items() if weights[r][c] > 0}
+    return sum(weights[r][c] for r, c in pairs.items()), pairs
+
+
+def _pin(weights: list[list[int]], rows: list[int], cols: list[int]) -> dict[int, int]:
+    """Among optimal assignments, the one where earlier fields get earlier rows."""
+    best, current = _solve(weights, rows, cols)
+    free_rows = list(rows)  # canonical (left-to-right) order
+    free_cols = list(cols)
+    pinned: dict[int, int] = {}
+    for f in cols:
+        free_cols.remove(f)
+        chosen = next((r for r, c in current.items() if c == f), None)
+        for r in free_rows:
+            if r == chosen:
+                break  # the current optimum already gives f this row
+            if weights[r][f] <= 0:
+                continue
+            rest = [x for x in free_rows if x != r]
+            total, pairs = _solve(weights, rest, free_cols)
+            if total + weights[r][f] == best:
+                chosen, current = r, {**pairs, r: f}
+                break
+        if chosen is None:
+            continue  # f is unmapped in some optimal assignment: leave it so
+        pinned[chosen] = f
+        best -= weights[chosen][f]
+        free_rows.remove(chosen)
+        current = {r: c for r, c in current.items() if r != chosen}
+    return pinned
