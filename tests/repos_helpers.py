@@ -1,0 +1,97 @@
+"""Helpers for the repos tests: isolated git, and worker functions that
+multiprocessing (spawn) can import by name."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+from repos.errors import PreconditionFailed
+from repos.maintenance import git_env
+from repos.store import Store
+from repos.types import Author
+
+AUTHOR = Author("Ann Author", "ann@example.test")
+WS, CFG = "ws1", "cfg1"
+
+
+def git(cwd: Path, *args: str, check: bool = True) -> str:
+    """Run the real git CLI with no user/system config; return stdout."""
+    with tempfile.TemporaryDirectory() as home:
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            env=git_env(home),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"git {args} failed: {proc.stderr}")
+    return proc.stdout
+
+
+def count_loose(repo_path: Path) -> int:
+    """Loose objects according to ``git count-objects -v``."""
+    out = git(repo_path, "count-objects", "-v")
+    return int(dict(line.split(": ") for line in out.splitlines())["count"])
+
+
+def write_many(root: str, worker: int, count: int, start) -> int:
+    """Process body: ``count`` creates of distinct files, one commit each."""
+    repo = Store(Path(root)).open(WS, CFG)
+    start.wait()
+    for i in range(count):
+        repo.write_file(
+            f"w{worker}/f{i}.txt",
+            f"{worker}:{i}\n".encode(),
+            author=AUTHOR,
+            create=True,
+        )
+    return count
+
+
+def race_one(root: str, worker: int, expected: str, start) -> str:
+    """Process or thread body: update one shared file against ``expected``."""
+    repo = Store(Path(root)).open(WS, CFG)
+    start.wait()
+    try:
+        repo.write_file(
+            "shared.txt",
+            f"written by {worker}\n".encode(),
+            author=AUTHOR,
+            expected_sha=expected,
+        )
+    except PreconditionFailed as exc:
+        return f"412:{exc.current_sha}"
+    return "ok"
+
+
+def _child(queue, fn, args) -> None:
+    try:
+        queue.put(("ok", fn(*args)))
+    except BaseException as exc:  # noqa: BLE001 - report anything to the parent
+        queue.put(("error", repr(exc)))
+
+
+def run_in_processes(fn, args_list: list[tuple], timeout: float = 120) -> list:
+    """Run ``fn(*args, start)`` in one spawned process per args tuple, all
+    released together by a barrier; return their results (raise on any error)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Barrier(len(args_list))
+    queue = ctx.Queue()
+    procs = [
+        ctx.Process(target=_child, args=(queue, fn, (*args, start)))
+        for args in args_list
+    ]
+    for proc in procs:
+        proc.start()
+    results = [queue.get(timeout=timeout) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=timeout)
+    errors = [value for status, value in results if status == "error"]
+    assert not errors, errors
+    return [value for _status, value in results]

@@ -1,0 +1,131 @@
+"""The path guard of SPEC §2, and the limits on file size and file count."""
+
+from __future__ import annotations
+
+import pytest
+
+from repos.errors import FileTooLarge, TooManyFiles, UnsafePath
+from repos.paths import validate_id, validate_path
+from repos.store import Store
+from tests.repos_helpers import AUTHOR
+
+UNSAFE = [
+    "",  # empty
+    "a" * 256,  # longer than 255 bytes
+    "é" * 128,  # 256 bytes of UTF-8 in 128 characters
+    "/etc/passwd",  # absolute
+    "../x.py",
+    "columns/../../x.py",
+    "columns/..",
+    ".git/config",
+    "columns/.git/hooks/pre-receive",
+    ".GIT/config",  # case-insensitive file systems
+    "a//b.py",  # empty component
+    "a/",  # trailing slash = empty component
+    "./a.py",
+    "columns/./a.py",
+    ".",
+    "columns\\a.py",  # backslash
+    "a\nb.py",
+    "a\tb.py",
+    "a\x00b.py",
+    "a\x7fb.py",
+    "a\x85b.py",  # C1 control
+    "a/b/c/d/e/f/g/h/i.py",  # 9 levels
+    "bad\udcff.py",  # not encodable as UTF-8
+]
+
+SAFE = [
+    "manifest.json",
+    "columns/postal_code.py",
+    "a/b/c/d/e/f/g/h.py",  # exactly 8 levels
+    "a" * 255,
+    ".gitignore",
+    "columns/.hidden.py",
+    "..a/b..",
+    "nämlich/ü.py",
+    "with space.py",
+]
+
+
+@pytest.mark.parametrize("path", UNSAFE)
+def test_unsafe_paths_are_refused(path):
+    with pytest.raises(UnsafePath):
+        validate_path(path)
+
+
+@pytest.mark.parametrize("path", SAFE)
+def test_safe_paths_pass_unchanged(path):
+    assert validate_path(path) == path
+
+
+def test_non_string_refused():
+    with pytest.raises(UnsafePath):
+        validate_path(b"a.py")  # type: ignore[arg-type]
+
+
+def test_max_depth_is_a_parameter():
+    assert validate_path("a/b/c.py", max_depth=3)
+    with pytest.raises(UnsafePath):
+        validate_path("a/b/c/d.py", max_depth=3)
+
+
+@pytest.mark.parametrize("bad", ["", "..", "a/b", "-x", ".hidden", "x" * 129, "a b"])
+def test_bad_ids_refused(bad, tmp_path):
+    with pytest.raises(UnsafePath):
+        validate_id(bad)
+    with pytest.raises(UnsafePath):
+        Store(tmp_path).repo_path(bad, "cfg")
+    with pytest.raises(UnsafePath):
+        Store(tmp_path).repo_path("ws", bad)
+
+
+@pytest.mark.parametrize("path", UNSAFE[:8] + [".git/config", "a\\b"])
+def test_store_refuses_unsafe_paths_everywhere(tmp_path, path):
+    store = Store(tmp_path)
+    with pytest.raises(UnsafePath):
+        store.create("ws", "bad", {path: b"x"}, AUTHOR)
+    assert not store.exists("ws", "bad")
+    repo = store.create("ws", "ok", {"a.py": b"x"}, AUTHOR)
+    tip = repo.resolve("draft")
+    with pytest.raises(UnsafePath):
+        repo.write_file(path, b"x", author=AUTHOR, create=True)
+    with pytest.raises(UnsafePath):
+        repo.apply({"b.py": b"y", path: b"x"}, author=AUTHOR, message="m")
+    with pytest.raises(UnsafePath):
+        repo.read_file(path)
+    assert repo.resolve("draft") == tip
+
+
+def test_file_size_limit(tmp_path):
+    store = Store(tmp_path, max_file_bytes=1024)
+    with pytest.raises(FileTooLarge):
+        store.create("ws", "c", {"big.bin": b"x" * 1025}, AUTHOR)
+    repo = store.create("ws", "c", {"ok.bin": b"x" * 1024}, AUTHOR)
+    with pytest.raises(FileTooLarge) as info:
+        repo.write_file("ok.bin", b"x" * 1025, author=AUTHOR)
+    assert (info.value.size, info.value.limit) == (1025, 1024)
+    assert repo.read_file("ok.bin").size == 1024
+
+
+def test_default_limits_match_spec(tmp_path):
+    repo = Store(tmp_path).create("ws", "c", {}, AUTHOR)
+    repo.write_file("big.bin", b"x" * 512 * 1024, author=AUTHOR, create=True)
+    with pytest.raises(FileTooLarge):
+        repo.write_file("big.bin", b"x" * (512 * 1024 + 1), author=AUTHOR)
+    assert repo.settings.max_files == 2000
+
+
+def test_file_count_limit(tmp_path):
+    store = Store(tmp_path, max_files=5)
+    with pytest.raises(TooManyFiles):
+        store.create("ws", "c", {f"f{i}": b"" for i in range(6)}, AUTHOR)
+    repo = store.create("ws", "c", {f"f{i}": b"" for i in range(4)}, AUTHOR)
+    repo.write_file("f4", b"", author=AUTHOR, create=True)
+    with pytest.raises(TooManyFiles):
+        repo.write_file("f5", b"", author=AUTHOR, create=True)
+    with pytest.raises(TooManyFiles):
+        repo.apply({"g1": b"", "g2": b""}, author=AUTHOR, message="two more")
+    # replacing one file by another keeps the count and is fine
+    repo.apply({"f0": None, "g0": b""}, author=AUTHOR, message="swap")
+    assert len(repo.list_files()) == 5

@@ -1,0 +1,255 @@
+"""Store lifecycle, reads at any ref, and the draft's write semantics."""
+
+from __future__ import annotations
+
+import pygit2
+import pytest
+
+from repos.errors import (
+    PathExists,
+    PathNotFound,
+    PreconditionFailed,
+    RefNotFound,
+    RepoExists,
+    RepoNotFound,
+)
+from repos.store import Store
+from repos.types import Author, FileEntry
+from tests.repos_helpers import AUTHOR, git
+
+FILES = {
+    "manifest.json": b'{"name": "t"}\n',
+    "columns/email.py": b"def detect_x(**_):\n    return 1\n",
+    "table/transform.py": b"",
+}
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(tmp_path / "repos")
+
+
+@pytest.fixture
+def repo(store):
+    return store.create("ws1", "cfg1", FILES, AUTHOR)
+
+
+def test_create_makes_a_bare_repo_on_draft(store, repo):
+    path = store.repo_path("ws1", "cfg1")
+    assert path == store.root / "ws1" / "cfg1.git" == repo.path
+    assert store.exists("ws1", "cfg1")
+    raw = pygit2.Repository(str(path))
+    assert raw.is_bare
+    assert raw.references["HEAD"].target == "refs/heads/draft"
+    assert repo.main_commit() is None
+    (first,) = repo.history()
+    assert first.message == "Create config"
+    assert first.author == AUTHOR
+    assert first.paths == tuple(sorted(FILES))
+    assert store.list_configs("ws1") == ["cfg1"]
+    assert not list(path.parent.glob(".tmp-*"))
+
+
+def test_create_twice_and_open_missing(store, repo):
+    with pytest.raises(RepoExists):
+        store.create("ws1", "cfg1", {}, AUTHOR)
+    with pytest.raises(RepoNotFound):
+        store.open("ws1", "nope")
+    assert store.open("ws1", "cfg1").resolve("draft") == repo.resolve("draft")
+
+
+def test_delete(store, repo):
+    store.delete("ws1", "cfg1")
+    assert not store.exists("ws1", "cfg1")
+    assert store.list_configs("ws1") == []
+    with pytest.raises(RepoNotFound):
+        store.delete("ws1", "cfg1")
+    store.create("ws1", "cfg1", {}, AUTHOR)  # the id can be reused
+
+
+def test_reads_at_draft(repo):
+    files = repo.list_files()
+    assert [f.path for f in files] == sorted(FILES)
+    for entry in files:
+        assert entry == FileEntry(
+            entry.path, pygit2.hash(FILES[entry.path]).__str__(), len(FILES[entry.path])
+        )
+        content = repo.read_file(entry.path)
+        assert (content.sha, content.data) == (entry.sha, FILES[entry.path])
+    assert repo.read_all("draft") == FILES
+    with pytest.raises(PathNotFound):
+        repo.read_file("nope.py")
+    with pytest.raises(PathNotFound):
+        repo.read_file("columns")  # a directory is not a file
+
+
+def test_reads_at_commit_tag_and_short_sha(repo):
+    first = repo.resolve("draft")
+    first_tree = repo.tree_id("draft")
+    repo.write_file("manifest.json", b"{}\n", author=AUTHOR)
+    repo.publish("1.0.0", "v1", tagger=AUTHOR)
+    repo.write_file("manifest.json", b"[]\n", author=AUTHOR)
+    assert repo.read_file("manifest.json", first).data == FILES["manifest.json"]
+    assert repo.read_file("manifest.json", first[:10]).data == FILES["manifest.json"]
+    assert repo.read_file("manifest.json", "v1.0.0").data == b"{}\n"
+    assert repo.read_file("manifest.json", "main").data == b"{}\n"
+    assert repo.read_file("manifest.json").data == b"[]\n"
+    assert repo.tree_id(first) == first_tree
+    assert repo.read_all(first) == FILES
+    for bad in ["nope", "v9.9.9", "0" * 40, "draft~1", "", "HEAD@{0}"]:
+        with pytest.raises(RefNotFound):
+            repo.resolve(bad)
+
+
+def test_export(repo, tmp_path):
+    repo.publish("1.0.0", "v1", tagger=AUTHOR)
+    repo.write_file("columns/email.py", b"changed\n", author=AUTHOR)
+    dest = tmp_path / "out"
+    repo.export("v1.0.0", dest)
+    got = {
+        str(p.relative_to(dest)): p.read_bytes() for p in dest.rglob("*") if p.is_file()
+    }
+    assert got == FILES
+
+
+def test_update_create_delete_messages(repo):
+    sha = repo.read_file("columns/email.py").sha
+    result = repo.write_file(
+        "columns/email.py", b"new\n", author=AUTHOR, expected_sha=sha
+    )
+    assert result.commit == repo.resolve("draft")
+    assert result.tree == repo.tree_id("draft")
+    (change,) = result.changes
+    assert (change.path, change.sha, change.size) == (
+        "columns/email.py",
+        str(pygit2.hash(b"new\n")),
+        4,
+    )
+    repo.write_file("columns/phone.py", b"p\n", author=AUTHOR, create=True)
+    gone = repo.delete_file("table/transform.py", author=AUTHOR)
+    assert gone.changes[0].sha is None
+    messages = [c.message for c in repo.history()]
+    assert messages == [
+        "Delete table/transform.py",
+        "Create columns/phone.py",
+        "Update columns/email.py",
+        "Create config",
+    ]
+    assert [c.paths for c in repo.history(limit=3)] == [
+        ("table/transform.py",),
+        ("columns/phone.py",),
+        ("columns/email.py",),
+    ]
+    commit = repo.history()[0]
+    assert commit.author == AUTHOR
+    assert commit.time.tzinfo is not None
+
+
+def test_write_semantics_errors_leave_draft_alone(repo):
+    tip = repo.resolve("draft")
+    with pytest.raises(PathExists):
+        repo.write_file("manifest.json", b"x", author=AUTHOR, create=True)
+    with pytest.raises(PathNotFound):
+        repo.write_file("missing.py", b"x", author=AUTHOR)
+    with pytest.raises(PathNotFound):
+        repo.delete_file("missing.py", author=AUTHOR)
+    stale = str(pygit2.hash(b"something else"))
+    with pytest.raises(PreconditionFailed) as info:
+        repo.write_file("manifest.json", b"x", author=AUTHOR, expected_sha=stale)
+    assert info.value.current_sha == repo.read_file("manifest.json").sha
+    with pytest.raises(PreconditionFailed):
+        repo.delete_file("manifest.json", author=AUTHOR, expected_sha=stale)
+    with pytest.raises(PathExists):  # a file where a directory must go
+        repo.write_file("manifest.json/x.py", b"x", author=AUTHOR, create=True)
+    with pytest.raises(PathExists):  # a file where a directory is
+        repo.write_file("columns", b"x", author=AUTHOR, create=True)
+    assert repo.resolve("draft") == tip
+    assert len(repo.history()) == 1
+
+
+def test_apply_is_one_commit_with_preconditions(repo):
+    manifest_sha = repo.read_file("manifest.json").sha
+    result = repo.apply(
+        {
+            "columns/zip.py": b"z\n",
+            "manifest.json": b'{"c": 1}\n',
+            "table/transform.py": None,
+        },
+        author=Author("Bob", "bob@example.test"),
+        message="Add column zip",
+        expected={"columns/zip.py": None, "manifest.json": manifest_sha},
+    )
+    assert sorted(c.path for c in result.changes) == [
+        "columns/zip.py",
+        "manifest.json",
+        "table/transform.py",
+    ]
+    head = repo.history()[0]
+    assert head.message == "Add column zip"
+    assert head.author.name == "Bob"
+    assert len(repo.history()) == 2
+    with pytest.raises(PreconditionFailed) as info:  # must not exist, but does
+        repo.apply(
+            {"columns/zip.py": b"again"},
+            author=AUTHOR,
+            message="m",
+            expected={"columns/zip.py": None},
+        )
+    assert info.value.current_sha == str(pygit2.hash(b"z\n"))
+    with pytest.raises(PreconditionFailed):  # one stale path fails the lot
+        repo.apply(
+            {"a.py": b"a", "manifest.json": b"m"},
+            author=AUTHOR,
+            message="m",
+            expected={"manifest.json": manifest_sha},
+        )
+    with pytest.raises(PathExists):
+        repo.apply({"d": b"file", "d/e": b"nested"}, author=AUTHOR, message="m")
+    assert len(repo.history()) == 2
+    assert "a.py" not in repo.read_all("draft")
+
+
+def test_unchanged_write_makes_no_commit(repo):
+    tip = repo.resolve("draft")
+    result = repo.write_file("manifest.json", FILES["manifest.json"], author=AUTHOR)
+    assert (result.commit, result.changes) == (tip, ())
+    assert repo.resolve("draft") == tip
+
+
+def test_diff(repo):
+    base = repo.resolve("draft")
+    repo.apply(
+        {
+            "columns/email.py": b"def detect_x(**_):\n    return 2\n",
+            "new.py": b"a\nb\n",
+            "table/transform.py": None,
+        },
+        author=AUTHOR,
+        message="several",
+    )
+    entries = {e.path: e for e in repo.diff(base, "draft")}
+    assert {p: e.status for p, e in entries.items()} == {
+        "columns/email.py": "modified",
+        "new.py": "added",
+        "table/transform.py": "deleted",
+    }
+    email = entries["columns/email.py"]
+    assert (email.additions, email.deletions) == (1, 1)
+    assert "-    return 1\n+    return 2\n" in email.patch
+    assert entries["new.py"].additions == 2
+    assert repo.diff("draft", "draft") == []
+
+
+def test_odd_author_names_are_stored(repo):
+    odd = Author("<Eve>\n", "")
+    repo.write_file("manifest.json", b"{}", author=odd)
+    assert repo.history()[0].author == Author("Eve", "unknown")
+
+
+def test_git_log_shows_one_readable_commit_per_save(repo):
+    for i in range(3):
+        repo.write_file("manifest.json", f"{i}\n".encode(), author=AUTHOR)
+    log = git(repo.path, "log", "--format=%an <%ae>|%s", "draft").splitlines()
+    assert log == ["Ann Author <ann@example.test>|Update manifest.json"] * 3 + [
+        "Ann Author <ann@example.test>|Create config"
+    ]
