@@ -1,0 +1,227 @@
+"""Run a config package on a workbook: every phase from extract to write.
+
+This imports and runs config code, so only the sandbox worker (and tests) call it.
+Phases: extract → run_start → prepare → detect → map → transform → transform_table →
+validate → run_end → write.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from runner import detect, mapping, report, transform, validate, write
+from runner.context import ConfigError, Context, ScriptError
+from runner.package import Package, load_package
+
+__all__ = ["PHASES", "ConfigError", "ScriptError", "process", "run"]
+
+PHASES = (
+    "extract",
+    "run_start",
+    "prepare",
+    "detect",
+    "map",
+    "transform",
+    "transform_table",
+    "validate",
+    "run_end",
+    "write",
+)
+
+Progress = Callable[[str, int], None]
+
+
+def run(
+    config_dir: Path,
+    input_path: Path,
+    output_path: Path | None,
+    *,
+    sample_rows: int | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Run the package at `config_dir` on `input_path`; return the report (SPEC §7).
+
+    Writes the normalized workbook to `output_path` unless it is None (dry-run).
+    Raises ConfigError (unusable package), ScriptError (a hook failed) or the
+    extractor's WorkbookError (unreadable input).
+    """
+    started = time.perf_counter()
+    # Config code must not leave __pycache__ in the package (a git checkout).
+    saved_flag, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        pkg = load_package(Path(config_dir))
+        try:
+            return _run(
+                pkg, Path(input_path), output_path, sample_rows, progress, started
+            )
+        finally:
+            pkg.unload()
+    finally:
+        sys.dont_write_bytecode = saved_flag
+
+
+def _run(
+    pkg: Package,
+    input_path: Path,
+    output_path: Path | None,
+    sample_rows: int | None,
+    progress: Progress | None,
+    started: float,
+) -> dict[str, Any]:
+    from runner.extract import extract  # the extract engineer's module
+
+    hints = pkg.manifest.get("hints") or {}
+    sheets = hints.get("sheets") or {}
+    if progress is not None:
+        progress("extract", 0)
+    extraction = extract(
+        input_path,
+        header_row=hints.get("header_row"),
+        header_row_contains=hints.get("header_row_contains") or (),
+        include=sheets.get("include") or (),
+        exclude=sheets.get("exclude") or (),
+        progress=progress,
+    )
+    return process(
+        pkg,
+        extraction,
+        output_path,
+        sample_rows=sample_rows,
+        progress=progress,
+        started=started,
+    )
+
+
+def process(
+    pkg: Package,
+    extraction: Any,
+    output_path: Path | None,
+    *,
+    sample_rows: int | None = None,
+    progress: Progress | None = None,
+    started: float | None = None,
+) -> dict[str, Any]:
+    """Every phase after extract, on an `Extraction` (sheets_scanned, tables)."""
+    started = time.perf_counter() if started is None else started
+
+    def phase(name: str, rows: int = 0) -> None:
+        if progress is not None:
+            progress(name, rows)
+
+    tables = list(extraction.tables)
+    manifest = copy.deepcopy(pkg.manifest)  # hooks may scribble on their copy
+    ctx = Context(manifest)
+
+    phase("run_start")
+    if pkg.run_start is not None:
+        pkg.run_start(ctx=ctx, manifest=manifest)
+
+    phase("prepare")
+    states: dict[str, Any] = {}
+    for f in pkg.plan:
+        if f.prepare is not None:
+            states[f.key] = f.prepare(field=f.meta, manifest=manifest, ctx=ctx)
+
+    # Tables without data rows are reported but map nothing.
+    scored = [i for i, t in enumerate(tables) if t.rows]
+    limit = sample_rows if sample_rows is not None else pkg.sample_rows
+    matrices: dict[int, tuple[list[list[float]], list[list[int]]]] = {}
+    phase("detect")
+    for i in scored:
+        _enter(ctx, tables[i])
+        matrices[i] = detect.score_table(
+            tables[i],
+            pkg.fields,
+            states,
+            ctx,
+            known_keys=pkg.known_keys,
+            sample_rows=limit,
+        )
+
+    phase("map")
+    mapped: dict[int, dict[str, int]] = {}  # table -> {field key: physical column}
+    assignments: dict[int, list[int | None]] = {}
+    for i in scored:
+        scores, features = matrices[i]
+        assignments[i] = mapping.assign(
+            scores, features, tables[i].columns, pkg.min_score
+        )
+        mapped[i] = {
+            pkg.fields[f].key: j for j, f in enumerate(assignments[i]) if f is not None
+        }
+
+    phase("transform")
+    data: dict[int, dict[str, list[Any]]] = {}
+    for i in scored:
+        _enter(ctx, tables[i])
+        data[i] = transform.column_values(tables[i].rows, pkg.fields, mapped[i])
+        transform.transform_columns(data[i], pkg, mapped[i], states, ctx, progress)
+
+    phase("transform_table")
+    for i in scored:
+        _enter(ctx, tables[i])
+        data[i] = transform.transform_table(data[i], pkg, ctx)
+
+    phase("validate")
+    findings: list[dict[str, Any]] = []
+    for i in scored:
+        _enter(ctx, tables[i])
+        findings += validate.validate_table(
+            data[i],
+            pkg,
+            mapped[i],
+            states,
+            ctx,
+            sheet=tables[i].sheet,
+            row_numbers=tables[i].row_numbers,
+        )
+
+    phase("run_end")
+    ctx.sheet = ctx.table = None
+    if pkg.run_end is not None:
+        pkg.run_end(ctx=ctx)
+
+    if output_path is not None:
+        phase("write")
+        write.write_workbook(
+            Path(output_path),
+            [f.label for f in pkg.fields],
+            [
+                write.OutputTable(
+                    tables[i].sheet, list(data[i].values()), tables[i].row_numbers
+                )
+                for i in scored
+            ],
+            findings,
+            progress,
+        )
+
+    keys = [f.key for f in pkg.fields]
+    table_reports = [
+        report.table_report(
+            t,
+            keys,
+            *(matrices[i] if i in matrices else (None, None)),
+            assignments.get(i),
+        )
+        for i, t in enumerate(tables)
+    ]
+    result = report.build_report(
+        table_reports,
+        findings,
+        ctx.final_logs(),
+        sheets_scanned=extraction.sheets_scanned,
+        elapsed_ms=round((time.perf_counter() - started) * 1000),
+    )
+    phase("done", result["metrics"]["rows_processed"])
+    return result
+
+
+def _enter(ctx: Context, table: Any) -> None:
+    ctx.sheet = table.sheet
+    ctx.table = table
