@@ -1,0 +1,240 @@
+"""Benchmark: ``ade run`` end to end against the I/O floor, measured in one run.
+
+    .venv/bin/python bench/runner.py [--rows 100000] [--keep DIR] [--profile]
+
+Generates a workbook (2 title rows and a spacer above the header, 8 target fields and
+4 distractor columns of mixed types) and a config package with 8 column scripts, then
+measures, each in its own process so that peak memory is per measurement:
+
+(a) ``python -m runner.cli`` — the sandboxed CLI path (export, worker, engine, write);
+(b) the floor — calamine reading every row + openpyxl write-only writing them again.
+
+Prints wall time, the ratio (a)/(b), and peak RSS (``wait4`` of each process, which
+includes the sandbox worker it waited for). Targets: ≤ 1.2× floor and < 300 MB.
+``--profile`` also runs the engine in-process under cProfile and prints the top 25.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADERS = [
+    "Member #", "First Name", "Last Name", "E-mail Address", "Phone",
+    "Date of Birth", "ZIP", "Balance",
+    "Notes", "Active", "Created At", "Region Code",
+]  # fmt: skip
+FIELDS = [
+    ("member_id", ["member", "id", "#"], r"^\d{5,8}$"),
+    ("first_name", ["first", "given"], r"^[A-Z][a-z]+$"),
+    ("last_name", ["last", "surname", "family"], r"^[A-Z][a-z]+$"),
+    ("email", ["mail"], r"^[^@\s]+@[^@\s]+\.[a-z]+$"),
+    ("phone", ["phone", "tel"], r"^\(?\d{3}\)?[ -]?\d{3}-\d{4}$"),
+    ("birth_date", ["birth", "dob"], None),
+    ("postal_code", ["zip", "postal"], r"^\d{5}(-\d{4})?$"),
+    ("balance", ["balance", "amount"], None),
+]
+FIRST = ["Alice", "Bob", "Carla", "Dmitri", "Eve", "Farah", "Gus", "Hana", "Ivan"]
+LAST = ["Smith", "Jones", "Garcia", "Nguyen", "Okafor", "Rossi", "Silva", "Kim"]
+
+
+def make_rows(n: int, seed: int = 7):
+    rnd = random.Random(seed)
+    base = dt.date(1950, 1, 1)
+    created = dt.datetime(2020, 1, 1, 8, 0)
+    for i in range(n):
+        first, last = rnd.choice(FIRST), rnd.choice(LAST)
+        yield [
+            100000 + i,
+            first,
+            last,
+            f"{first}.{last}{i}@example.org".lower() if i % 97 else "n/a",
+            f"({rnd.randint(200, 999)}) 555-{rnd.randint(0, 9999):04d}",
+            base + dt.timedelta(days=rnd.randint(0, 20000)),
+            f"{rnd.randint(1000, 99999):05d}",
+            round(rnd.uniform(-500, 5000), 2),
+            rnd.choice(["", "call back", "VIP", "moved; check address", None]),
+            rnd.random() < 0.8,
+            created + dt.timedelta(minutes=i),
+            rnd.choice(["NE", "SW", 12, 7.5, "X-1"]),
+        ]  # fmt: skip
+
+
+def write_workbook(path: Path, rows: int) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Members")
+    ws.append(["Acme Corp — member roster"])
+    ws.append([f"Exported {dt.date(2024, 1, 5).isoformat()}, confidential"])
+    ws.append([])
+    ws.append(HEADERS)
+    for row in make_rows(rows):
+        ws.append(row)
+    wb.save(path)
+
+
+COLUMN_SCRIPT = """
+import re
+
+WORDS = {words!r}
+PATTERN = re.compile({pattern!r}) if {pattern!r} else None
+
+
+def detect_header(*, header, **_):
+    text = (header or "").lower()
+    return 1.0 if any(w in text for w in WORDS) else None
+
+
+def detect_values(*, values, **_):
+    if not values:
+        return None
+    if PATTERN is None:
+        return None
+    hits = sum(1 for v in values if PATTERN.match(str(v)))
+    return round(hits / len(values), 3)
+
+
+def transform_column(*, values, **_):
+    return [v.strip() if isinstance(v, str) else v for v in values]
+
+
+def validate(*, values, field, **_):
+    issues = []
+    if PATTERN is None:
+        return issues
+    for i, v in enumerate(values):
+        if v is not None and not PATTERN.match(str(v)):
+            issues.append({{"row_index": i, "message": f"bad {{field['key']}}",
+                           "code": "pattern"}})
+    return issues
+"""
+
+
+def write_config(root: Path) -> Path:
+    (root / "columns").mkdir(parents=True)
+    columns = []
+    for n, (key, words, pattern) in enumerate(FIELDS, 1):
+        script = COLUMN_SCRIPT.format(words=words, pattern=pattern)
+        (root / "columns" / f"{key}.py").write_text(textwrap.dedent(script))
+        columns.append(
+            {"key": key, "label": key.replace("_", " ").title(),
+             "path": f"columns/{key}.py", "ordinal": n, "required": n <= 4,
+             "enabled": True, "depends_on": []}
+        )  # fmt: skip
+    manifest = {
+        "name": "Bench roster", "sdk_version": "0.1.0", "min_score": 1.0,
+        "columns": columns,
+        "hints": {"header_row": None, "header_row_contains": [], "sample_rows": 100},
+        "pins": {},
+        "capabilities": {"allow_network": False, "allow_llm": False, "resources": {}},
+    }  # fmt: skip
+    (root / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return root
+
+
+def floor(source: Path, dest: Path) -> int:
+    """The I/O floor: calamine read of every row + openpyxl write-only of them."""
+    import python_calamine
+    from openpyxl import Workbook
+
+    book = python_calamine.CalamineWorkbook.from_path(str(source))
+    rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Normalized")
+    for row in rows:
+        ws.append(row)
+    wb.save(dest)
+    return len(rows)
+
+
+def timed(cmd: list[str]) -> tuple[float, int, subprocess.CompletedProcess]:
+    """Wall seconds, peak RSS in bytes (the process and children it waited for)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    out, err = proc.stdout.read(), proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    done = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+    return seconds, usage.ru_maxrss * 1024, done
+
+
+def profile(config: Path, source: Path, dest: Path) -> None:
+    import cProfile
+    import pstats
+
+    from runner.engine import run
+
+    prof = cProfile.Profile()
+    prof.runcall(run, config, source, dest)
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--keep", type=Path, help="Work dir to keep (and reuse).")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--floor", nargs=2, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.floor:  # the child process of measurement (b)
+        floor(*args.floor)
+        return
+    work = args.keep or Path(tempfile.mkdtemp(prefix="ade-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    source = work / f"roster-{args.rows}.xlsx"
+    if not source.exists():
+        started = time.perf_counter()
+        write_workbook(source, args.rows)
+        print(f"generated {source} ({source.stat().st_size / 1e6:.1f} MB) in "
+              f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+    config = work / "config"
+    if not config.exists():
+        write_config(config)
+
+    py = sys.executable
+    ade_s, ade_rss, ade = timed(
+        [py, "-m", "runner.cli", "--config", str(config), str(source),
+         "-o", str(work / "out.xlsx"), "--report", str(work / "report.json"),
+         "--timeout", "600"]
+    )  # fmt: skip
+    if ade.returncode != 0:
+        sys.exit(f"ade run failed: {ade.stderr.decode().strip()}")
+    floor_s, floor_rss, fl = timed(
+        [py, str(Path(__file__).resolve()), "--floor", str(source),
+         str(work / "floor.xlsx")]
+    )  # fmt: skip
+    if fl.returncode != 0:
+        sys.exit(f"floor failed: {fl.stderr.decode().strip()}")
+    report = json.loads((work / "report.json").read_text())
+    metrics = report["metrics"]
+    print(ade.stdout.decode().rstrip())
+    print()
+    print(
+        f"rows: {args.rows}, columns mapped: {metrics['columns_mapped']}, "
+        f"issues: {metrics['issues']}, engine elapsed: {metrics['elapsed_ms']} ms"
+    )
+    print(f"{'':24}{'wall s':>10}{'peak RSS MB':>14}")
+    print(f"{'(a) ade run (sandbox)':24}{ade_s:10.2f}{ade_rss / 2**20:14.0f}")
+    print(f"{'(b) floor (calamine+wo)':24}{floor_s:10.2f}{floor_rss / 2**20:14.0f}")
+    print(f"ratio a/b: {ade_s / floor_s:.2f}x (target <= 1.2x); "
+          f"peak {ade_rss / 2**20:.0f} MB (target < 300 MB)")  # fmt: skip
+    if args.profile:
+        profile(config, source, work / "profiled.xlsx")
+
+
+if __name__ == "__main__":
+    main()
