@@ -1,0 +1,85 @@
+"""Versions of a config: list, publish, revert, version files, diff, history."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from app.auth import current_principal, require_workspace
+from app.schemas.versions import (
+    CommitSchema,
+    DiffArgsSchema,
+    DiffSchema,
+    HistoryArgsSchema,
+    PublishSchema,
+    RevertResultSchema,
+    VersionFileContentSchema,
+    VersionFileSchema,
+    VersionSchema,
+)
+from app.services import configs as config_service
+from app.services import publish as publish_service
+from app.services.store import get_config
+
+bp = Blueprint(
+    "versions", __name__, url_prefix="/api/v1/workspaces/<ws>/configs/<config_id>"
+)
+
+
+def _config(ws: str, config_id: str, role: str = "viewer"):
+    return get_config(require_workspace(ws, role), config_id)
+
+
+@bp.get("/versions")
+@bp.response(200, VersionSchema(many=True))
+def list_versions(ws, config_id):
+    """List versions, newest first (the draft first, read live from git)."""
+    return config_service.list_versions(_config(ws, config_id))
+
+
+@bp.post("/publish")
+@bp.arguments(PublishSchema)
+@bp.response(201, VersionSchema)
+def publish(data, ws, config_id):
+    """Publish the draft as a new version (publisher)."""
+    config = _config(ws, config_id, "publisher")
+    return publish_service.publish(
+        config, current_principal(), data["semver"], data["message"]
+    )
+
+
+@bp.post("/revert")
+@bp.response(200, RevertResultSchema)
+def revert(ws, config_id):
+    """Revert to the previous version (publisher)."""
+    return publish_service.revert(_config(ws, config_id, "publisher"))
+
+
+@bp.get("/versions/<version_id>/files")
+@bp.response(200, VersionFileSchema(many=True))
+def list_version_files(ws, config_id, version_id):
+    """List the files of a version (``draft`` or a version id)."""
+    return config_service.list_version_files(_config(ws, config_id), version_id)
+
+
+@bp.get("/versions/<version_id>/files/<path:path>")
+@bp.response(200, VersionFileContentSchema)
+def read_version_file(ws, config_id, version_id, path):
+    """Read one file of a version."""
+    return config_service.read_version_file(_config(ws, config_id), version_id, path)
+
+
+@bp.get("/diff")
+@bp.arguments(DiffArgsSchema, location="query")
+@bp.response(200, DiffSchema)
+def diff(args, ws, config_id):
+    """Diff two versions (ids or ``draft``): per-file status and unified patch."""
+    config = _config(ws, config_id)
+    return config_service.diff(config, args["from_"], args["to"])
+
+
+@bp.get("/history")
+@bp.arguments(HistoryArgsSchema, location="query")
+@bp.response(200, CommitSchema(many=True))
+def history(args, ws, config_id):
+    """List the draft's commits, newest first."""
+    return config_service.history(_config(ws, config_id), args["limit"])
