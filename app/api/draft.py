@@ -1,0 +1,163 @@
+"""The draft of a config: files (ETag = blob id), Add Column, manifest, plan."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, request, url_for
+from flask_smorest import Blueprint
+
+from app.errors import UnsupportedMediaType
+from app.schemas.draft import (
+    ETAG_HEADER,
+    LOCATION_HEADER,
+    ColumnCreatedSchema,
+    ColumnCreateSchema,
+    FileCreateSchema,
+    FileEntrySchema,
+    FileSchema,
+    FileUpdateSchema,
+    FileWrittenSchema,
+    IfMatchSchema,
+    IfNoneMatchSchema,
+    ManifestPatchSchema,
+    ManifestSchema,
+    PlanSchema,
+    ProblemSchema,
+)
+from app.services import files
+from app.services import manifest as manifest_service
+from app.services import plan as plan_service
+
+bp = Blueprint(
+    "draft",
+    __name__,
+    url_prefix="/api/v1/workspaces/<ws>/configs/<config_id>",
+    description="The editable draft of a config.",
+)
+MERGE_PATCH = "application/merge-patch+json"
+# JSON escaping can grow a file's text up to six-fold (\uXXXX); beyond that the
+# body is refused before it is parsed.
+BODY_SLACK = 64 * 1024
+
+
+@bp.before_request
+def _limit_body() -> None:
+    request.max_content_length = 6 * current_app.config["MAX_FILE_BYTES"] + BODY_SLACK
+
+
+def _etag(sha: str) -> dict:
+    return {"ETag": f'"{sha}"'}
+
+
+def _errors(*codes: int):
+    """Document the problem+json answers of a view."""
+
+    def decorate(func):
+        for code in codes:
+            func = bp.alt_response(code, schema=ProblemSchema, success=False)(func)
+        return func
+
+    return decorate
+
+
+@bp.get("/draft/files")
+@bp.response(200, FileEntrySchema(many=True))
+@_errors(401, 404)
+def list_files(ws, config_id):
+    """List the draft's files."""
+    return files.list_files(files.open_draft(ws, config_id, "viewer"))
+
+
+@bp.get("/draft/files/<path:path>")
+@bp.arguments(IfNoneMatchSchema, location="headers", as_kwargs=True)
+@bp.response(200, FileSchema, headers=ETAG_HEADER)
+@bp.alt_response(304, description="Not modified", headers=ETAG_HEADER)
+@_errors(400, 401, 404)
+def read_file(ws, config_id, path, if_none_match=None):
+    """Read one draft file (ETag = blob id; If-None-Match → 304)."""
+    file = files.read_file(files.open_draft(ws, config_id, "viewer"), path)
+    tags = files.parse_etags(if_none_match) or []
+    if "*" in tags or file.sha in tags:
+        return Response(status=304, headers=_etag(file.sha))
+    return file, _etag(file.sha)
+
+
+@bp.post("/draft/files")
+@bp.arguments(FileCreateSchema)
+@bp.response(201, FileWrittenSchema, headers={**ETAG_HEADER, **LOCATION_HEADER})
+@_errors(400, 401, 403, 404, 409, 413)
+def create_file(data, ws, config_id):
+    """Create a draft file from code or a template (409 if it exists)."""
+    written = files.create_file(files.open_draft(ws, config_id, "author"), **data)
+    location = url_for("draft.read_file", ws=ws, config_id=config_id, path=written.path)
+    return written, {**_etag(written.sha), "Location": location}
+
+
+@bp.put("/draft/files/<path:path>")
+@bp.arguments(IfMatchSchema, location="headers", as_kwargs=True)
+@bp.arguments(FileUpdateSchema)
+@bp.response(200, FileWrittenSchema, headers=ETAG_HEADER)
+@_errors(400, 401, 403, 404, 412, 413, 428)
+def update_file(data, ws, config_id, path, if_match=None):
+    """Save a draft file; If-Match (blob id or sha256) is required."""
+    draft = files.open_draft(ws, config_id, "author")
+    written = files.update_file(draft, path, data["code"], if_match)
+    return written, _etag(written.sha)
+
+
+@bp.delete("/draft/files/<path:path>")
+@bp.arguments(IfMatchSchema, location="headers", as_kwargs=True)
+@bp.response(204)
+@_errors(400, 401, 403, 404, 409, 412)
+def delete_file(ws, config_id, path, if_match=None):
+    """Delete a draft file (If-Match optional, checked when given)."""
+    files.delete_file(files.open_draft(ws, config_id, "author"), path, if_match)
+
+
+@bp.post("/draft/columns")
+@bp.arguments(ColumnCreateSchema)
+@bp.response(201, ColumnCreatedSchema, headers={**ETAG_HEADER, **LOCATION_HEADER})
+@_errors(400, 401, 403, 404, 409)
+def add_column(data, ws, config_id):
+    """Add a column: its script and manifest entry in one commit."""
+    created = files.add_column(files.open_draft(ws, config_id, "author"), **data)
+    location = url_for(
+        "draft.read_file", ws=ws, config_id=config_id, path=created["path"]
+    )
+    return created, {**_etag(created["sha"]), "Location": location}
+
+
+@bp.get("/draft/manifest")
+@bp.response(200, ManifestSchema, headers=ETAG_HEADER)
+@_errors(401, 404)
+def get_manifest(ws, config_id):
+    """Read the draft manifest (ETag = its blob id)."""
+    manifest, sha = manifest_service.get_manifest(
+        files.open_draft(ws, config_id, "viewer")
+    )
+    return manifest, _etag(sha)
+
+
+@bp.patch("/draft/manifest")
+@bp.arguments(IfMatchSchema, location="headers", as_kwargs=True)
+@bp.arguments(ManifestPatchSchema, content_type=MERGE_PATCH)
+@bp.response(200, ManifestSchema, headers=ETAG_HEADER)
+@_errors(400, 401, 403, 404, 412, 415)
+def patch_manifest(patch, ws, config_id, if_match=None):
+    """Change the manifest with a JSON merge patch (RFC 7386); If-Match optional."""
+    if not (request.mimetype == "application/json" or request.mimetype == MERGE_PATCH):
+        raise UnsupportedMediaType(f"Send {MERGE_PATCH} or application/json.")
+    draft = files.open_draft(ws, config_id, "author")
+    expected = files.resolve_if_match(draft, manifest_service.MANIFEST, if_match)
+    manifest, result = manifest_service.patch_manifest(
+        draft, patch, expected_sha=expected
+    )
+    sha = next((c.sha for c in result.changes if c.path == "manifest.json"), None)
+    return manifest, _etag(sha or manifest_service.get_manifest(draft)[1])
+
+
+@bp.post("/draft:plan")
+@bp.response(200, PlanSchema)
+@_errors(401, 404)
+def plan(ws, config_id):
+    """Plan a run of the draft: phases, column DAG, warnings."""
+    return plan_service.plan(files.open_draft(ws, config_id, "viewer"))

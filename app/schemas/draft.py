@@ -1,0 +1,158 @@
+"""Schemas for the draft: files, columns, the manifest and the plan."""
+
+from marshmallow import INCLUDE, Schema, ValidationError, fields, post_dump, validate
+
+from repos.scaffold import TEMPLATES
+
+KEY_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+
+
+def _no_newline(value: str) -> None:
+    # ``$`` also matches before a trailing newline.
+    if "\n" in value:
+        raise ValidationError("must match " + KEY_PATTERN)
+
+
+ETAG_HEADER = {
+    "ETag": {
+        "description": "The file's git blob id, quoted.",
+        "schema": {"type": "string"},
+    }
+}
+LOCATION_HEADER = {
+    "Location": {"description": "URL of the new file.", "schema": {"type": "string"}}
+}
+
+
+class ProblemSchema(Schema):
+    """application/problem+json (documentation of error responses)."""
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Raw(metadata={"description": "field → messages"})
+    current_etag = fields.String(metadata={"description": "on 412: the blob id now"})
+
+
+class IfMatchSchema(Schema):
+    if_match = fields.String(
+        data_key="If-Match",
+        metadata={
+            "description": 'The blob id ("sha") the write replaces; the content\'s '
+            "sha256 is accepted too. Quoted, unquoted and W/ forms are accepted."
+        },
+    )
+
+
+class IfNoneMatchSchema(Schema):
+    if_none_match = fields.String(
+        data_key="If-None-Match",
+        metadata={"description": "A blob id: 304 when the file still has it."},
+    )
+
+
+class FindingSchema(Schema):
+    source = fields.String(metadata={"description": "guardrail or manifest"})
+    path = fields.String()
+    line = fields.Integer(allow_none=True)
+    col = fields.Integer(allow_none=True)
+    code = fields.String()
+    message = fields.String()
+
+
+class FileEntrySchema(Schema):
+    path = fields.String()
+    sha = fields.String(metadata={"description": "git blob id (the ETag)"})
+    size = fields.Integer()
+    language = fields.String()
+
+
+class FileSchema(FileEntrySchema):
+    sha256 = fields.String()
+    binary = fields.Boolean(metadata={"description": "true: not UTF-8 text"})
+    code = fields.String(allow_none=True)
+    content_base64 = fields.String(
+        allow_none=True, metadata={"description": "the bytes, when binary"}
+    )
+
+
+class FileCreateSchema(Schema):
+    path = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    template = fields.String(validate=validate.OneOf(TEMPLATES))
+    code = fields.String()
+
+
+class FileUpdateSchema(Schema):
+    code = fields.String(required=True)
+
+
+class FileWrittenSchema(Schema):
+    path = fields.String()
+    sha = fields.String()
+    sha256 = fields.String()
+    size = fields.Integer()
+    commit = fields.String()
+    warnings = fields.List(fields.Nested(FindingSchema))
+
+
+class ColumnCreateSchema(Schema):
+    key = fields.String(
+        required=True,
+        validate=[
+            validate.Regexp(KEY_PATTERN, error="must match " + KEY_PATTERN),
+            _no_newline,
+        ],
+    )
+    label = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    required = fields.Boolean(load_default=False)
+    template = fields.String(load_default="column", validate=validate.OneOf(TEMPLATES))
+
+
+class ColumnCreatedSchema(FileWrittenSchema):
+    key = fields.String()
+    column = fields.Dict(metadata={"description": "the new manifest entry"})
+
+
+class ManifestSchema(Schema):
+    """The manifest exactly as stored (every key passes through)."""
+
+    name = fields.String()
+    sdk_version = fields.String()
+    min_score = fields.Float()
+    columns = fields.List(fields.Dict())
+    table = fields.Dict()
+    hints = fields.Dict()
+    pins = fields.Dict()
+    capabilities = fields.Dict()
+
+    @post_dump(pass_original=True)
+    def _as_stored(self, data, original, **_kwargs):
+        return dict(original)
+
+
+class ManifestPatchSchema(Schema):
+    """An RFC 7386 merge patch of the manifest: ``null`` deletes a key."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    name = fields.Raw(allow_none=True)
+    min_score = fields.Raw(allow_none=True)
+    columns = fields.Raw(allow_none=True)
+    hints = fields.Raw(allow_none=True)
+
+
+class DagNodeSchema(Schema):
+    key = fields.String()
+    label = fields.String(allow_none=True)
+    path = fields.String(allow_none=True)
+    ordinal = fields.Integer(allow_none=True)
+    depends_on = fields.List(fields.String())
+
+
+class PlanSchema(Schema):
+    phases = fields.List(fields.String())
+    dag = fields.List(fields.Nested(DagNodeSchema))
+    warnings = fields.List(fields.Nested(FindingSchema))
+    errors = fields.List(fields.Nested(FindingSchema))
