@@ -9,6 +9,7 @@ from flask_smorest import Api
 # One line per resource module under app/api/.
 MODULES = [
     "app.api.workspaces",
+    "app.api.draft",
     "app.api.configs",
     "app.api.versions",
 ]
