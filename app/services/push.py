@@ -1,0 +1,209 @@
+"""The checks of a ``git push``, run by receive-pack's ``pre-receive`` hook.
+
+receive-pack holds the pushed objects in a quarantine directory, runs this hook with
+the ref updates on stdin (``<old> <new> <ref>`` per line), and applies the updates
+only if the hook exits 0; whatever the hook writes to stderr reaches the client as
+``remote: ...`` lines. So the API's rules hold for pushes too: only the draft,
+only as a fast-forward of its current tip, and only with a tree that passes the
+path/size/count checks of the store and the manifest checks, with guardrail
+findings reported (or blocking, by setting).
+
+This module runs as a script outside the Flask app (``python -P push.py ...``), so it
+imports nothing from ``app``: settings arrive on argv, git's quarantine paths in the
+environment receive-pack sets for its hooks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from repos.errors import RefNotFound, RepoError
+from repos.repo import DRAFT, ConfigRepo, RepoSettings
+from runner.guardrails import check_files
+from runner.manifest import validate_manifest
+
+ZERO = "0" * 40
+MANIFEST = "manifest.json"
+MAX_LINES = 40  # a push with hundreds of problems prints the first ones only
+
+
+@dataclass
+class Verdict:
+    """What the hook says about a push: errors reject it, warnings are shown."""
+
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return not self.errors
+
+
+def parse_updates(text: str) -> list[tuple[str, str, str]]:
+    """``(old, new, ref)`` per line of a pre-receive hook's stdin."""
+    updates = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            updates.append((parts[0], parts[1], parts[2]))
+    return updates
+
+
+def check_push(
+    repo: ConfigRepo,
+    updates: Iterable[tuple[str, str, str]],
+    *,
+    is_ancestor,
+    block_guardrails: bool = False,
+) -> Verdict:
+    """Judge the ref updates of one push against ``repo`` (which must see the
+    pushed objects). ``is_ancestor(a, b)`` says whether commit ``a`` is an
+    ancestor of ``b``. A push is all or nothing: one bad update rejects it."""
+    verdict = Verdict()
+    for old, new, ref in updates:
+        if ref != DRAFT:
+            what = (
+                "tags" if ref.startswith("refs/tags/") else "branches other than draft"
+            )
+            verdict.errors.append(
+                f"{ref}: only refs/heads/draft can be pushed; {what} are made and "
+                "moved by publishing through the API"
+            )
+            continue
+        if new == ZERO:
+            verdict.errors.append(f"{ref}: the draft cannot be deleted")
+            continue
+        _check_draft_update(repo, old, new, is_ancestor, verdict)
+        if verdict.errors:
+            continue
+        _check_tree(repo, new, verdict, block_guardrails)
+    return verdict
+
+
+def _check_draft_update(repo, old: str, new: str, is_ancestor, verdict) -> None:
+    try:
+        tip = repo.resolve(DRAFT)
+    except RefNotFound:
+        tip = None
+    behind = (
+        f"{DRAFT}: rejected, not a fast-forward of the current draft"
+        + (f" ({tip[:12]})" if tip else "")
+        + ": fetch, rebase or merge, then push again"
+    )
+    if (tip or ZERO) != old:
+        # The client built on a tip that has moved (an API save, another push).
+        verdict.errors.append(behind)
+    elif tip is not None and not is_ancestor(tip, new):
+        verdict.errors.append(behind)
+
+
+def _check_tree(repo: ConfigRepo, new: str, verdict: Verdict, block: bool) -> None:
+    problems = repo.check_tree(new)
+    if problems:
+        verdict.errors += [f"{p}" for p in problems]
+        return  # the remaining checks read files, which these problems may forbid
+    files = repo.read_all(new)
+    verdict.errors += manifest_problems(files)
+    findings = [
+        f"{f.path}:{f.line}:{f.col}: {f.code}: {f.message}" for f in check_files(files)
+    ]
+    if block:
+        verdict.errors += findings
+    else:
+        verdict.warnings += findings
+
+
+def manifest_problems(files: Mapping[str, bytes]) -> list[str]:
+    """Problems of the tree's ``manifest.json`` (missing, not JSON, invalid)."""
+    if MANIFEST not in files:
+        return [f"{MANIFEST}: missing (every config needs one)"]
+    try:
+        manifest = json.loads(files[MANIFEST].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return [f"{MANIFEST}: not valid JSON: {exc}"]
+    return [f"{MANIFEST}: {p}" for p in validate_manifest(manifest, files.keys())]
+
+
+def format_verdict(verdict: Verdict) -> str:
+    """The text the client prints (each line prefixed ``remote:`` by git)."""
+    lines: list[str] = []
+    if verdict.errors:
+        lines.append("error: push rejected by ADE:")
+        lines += [f"  {e}" for e in verdict.errors[:MAX_LINES]]
+        if len(verdict.errors) > MAX_LINES:
+            lines.append(f"  ... and {len(verdict.errors) - MAX_LINES} more")
+    if verdict.warnings:
+        lines.append("warning: guardrail findings (they block publishing):")
+        lines += [f"  {w}" for w in verdict.warnings[:MAX_LINES]]
+        if len(verdict.warnings) > MAX_LINES:
+            lines.append(f"  ... and {len(verdict.warnings) - MAX_LINES} more")
+    return "".join(line + "\n" for line in lines)
+
+
+# ----- the hook process ----------------------------------------------------------
+
+
+def open_pushed_repo(path: Path, settings: RepoSettings, env: Mapping[str, str]):
+    """The repo at ``path`` seeing the objects receive-pack still holds in
+    quarantine (``GIT_QUARANTINE_PATH``): libgit2 ignores git's environment, so
+    the quarantine directory is added as an alternate object store."""
+    repo = ConfigRepo(path, settings)
+    quarantine = env.get("GIT_QUARANTINE_PATH") or env.get("GIT_OBJECT_DIRECTORY")
+    if quarantine:
+        # ConfigRepo has no public way to add an object directory; this is the
+        # one place outside repos/ that reaches into it.
+        repo._repo.odb.add_disk_alternate(quarantine)  # noqa: SLF001
+    return repo
+
+
+def git_is_ancestor(git: str, path: Path):
+    """``is_ancestor`` backed by ``git merge-base --is-ancestor``, which honours
+    the quarantine environment receive-pack gives its hooks."""
+
+    def is_ancestor(a: str, b: str) -> bool:
+        proc = subprocess.run(
+            [git, "--git-dir", str(path), "merge-base", "--is-ancestor", a, b],
+            capture_output=True,
+            check=False,
+        )
+        return proc.returncode == 0
+
+    return is_ancestor
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the pre-receive hook; exit status 0 accepts the push."""
+    parser = argparse.ArgumentParser(prog="ade-pre-receive")
+    parser.add_argument("--max-file-bytes", type=int, required=True)
+    parser.add_argument("--max-files", type=int, required=True)
+    parser.add_argument("--git", default="git")
+    parser.add_argument("--guardrails", choices=("warn", "block"), default="warn")
+    parser.add_argument("repo", nargs="?", default=".")
+    args = parser.parse_args(argv)
+    path = Path(args.repo).resolve()
+    settings = RepoSettings(
+        max_file_bytes=args.max_file_bytes, max_files=args.max_files, git=args.git
+    )
+    try:
+        repo = open_pushed_repo(path, settings, os.environ)
+        verdict = check_push(
+            repo,
+            parse_updates(sys.stdin.read()),
+            is_ancestor=git_is_ancestor(args.git, path),
+            block_guardrails=args.guardrails == "block",
+        )
+    except RepoError as exc:
+        verdict = Verdict(errors=[f"cannot check the push: {exc}"])
+    sys.stderr.write(format_verdict(verdict))
+    return 0 if verdict.accepted else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
