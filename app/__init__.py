@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from app import db, errors, logs
+from app import db, errors, git_http, logs
 from app.api import register as register_api
 from app.config import load_settings
 from app.extensions import api
@@ -45,6 +45,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     )
     api.spec.options["security"] = [{"bearerAuth": []}]
     register_api(api)
+    app.register_blueprint(git_http.bp)
     _require_token_on_api(app)
 
     @app.get("/healthz")

@@ -44,6 +44,10 @@ def load_settings(env: dict[str, str] | None = None) -> dict:
         "MAX_UPLOAD_BYTES": _int(env, "ADE_MAX_UPLOAD_BYTES", 50 * MIB),
         "MAX_FILE_BYTES": _int(env, "ADE_MAX_FILE_BYTES", 512 * 1024),
         "MAX_FILES": _int(env, "ADE_MAX_FILES", 2000),
+        # git over HTTP: largest request body (a push's pack, after gunzip), and
+        # whether guardrail findings in a pushed tree block the push or only warn.
+        "GIT_MAX_REQUEST_BYTES": _int(env, "ADE_GIT_MAX_REQUEST_BYTES", 100 * MIB),
+        "GIT_PUSH_GUARDRAILS": env.get("ADE_GIT_PUSH_GUARDRAILS") or "warn",
         "SANDBOX_WALL_SECONDS": _int(env, "ADE_SANDBOX_WALL_SECONDS", 300),
         "SANDBOX_CPU_SECONDS": _int(env, "ADE_SANDBOX_CPU_SECONDS", 240),
         "SANDBOX_MEMORY_BYTES": _int(env, "ADE_SANDBOX_MEMORY_MB", 2048) * MIB,

@@ -1,0 +1,106 @@
+"""Helpers for the git-over-HTTP tests: a live server, configs, and the git CLI
+in an isolated environment (no user or system config, no prompts)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+from app.models import Config, new_id
+from app.services.store import get_store
+from repos.repo import ConfigRepo
+from repos.scaffold import scaffold_files
+from repos.types import Author
+
+AUTHOR = Author("setup", "setup@ade.local")
+
+
+@contextmanager
+def live_server(app) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 (a free port, threaded); yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
+
+
+def make_config(
+    app, workspace_id: str, slug: str, files: Mapping[str, bytes] | None = None
+) -> ConfigRepo:
+    """A config row plus its repo (the scaffold on draft), as the API makes them."""
+    with app.app_context():
+        session = app.extensions["ade.sessionmaker"]()
+        config_id = new_id()
+        repo = get_store().create(
+            workspace_id, config_id, dict(files or scaffold_files(slug)), AUTHOR
+        )
+        session.add(
+            Config(id=config_id, workspace_id=workspace_id, slug=slug, title=slug)
+        )
+        session.commit()
+        session.close()
+    return repo
+
+
+@dataclass
+class Git:
+    """The real ``git`` client with a private HOME; ``run`` never prompts."""
+
+    home: Path
+
+    def __post_init__(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.home),
+            "XDG_CONFIG_HOME": str(self.home),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_ASKPASS": "",
+            "SSH_ASKPASS": "",
+            "GIT_AUTHOR_NAME": "Dev",
+            "GIT_AUTHOR_EMAIL": "dev@example.com",
+            "GIT_COMMITTER_NAME": "Dev",
+            "GIT_COMMITTER_EMAIL": "dev@example.com",
+            "LC_ALL": "C",
+        }
+
+    def run(
+        self, *args: str, cwd: Path | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=cwd or self.home,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"git {' '.join(args)} exited {proc.returncode}:\n"
+                f"{proc.stdout}\n{proc.stderr}"
+            )
+        return proc
+
+    def output(self, *args: str, cwd: Path) -> str:
+        return self.run(*args, cwd=cwd).stdout.strip()
+
+
+def url_with_token(base: str, path: str, token: str, user: str = "git") -> str:
+    """``http://user:token@host:port/<path>`` from a base URL."""
+    scheme, rest = base.split("://", 1)
+    return f"{scheme}://{user}:{token}@{rest}{path}"
