@@ -10,6 +10,7 @@ from flask import Flask
 from app import db, errors, git_http, logs
 from app.api import register as register_api
 from app.config import load_settings
+from app.editor import bp as editor_bp
 from app.extensions import api
 
 PUBLIC_API_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")
@@ -45,6 +46,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     )
     api.spec.options["security"] = [{"bearerAuth": []}]
     register_api(api)
+    app.register_blueprint(editor_bp)
     app.register_blueprint(git_http.bp)
     _require_token_on_api(app)
 
