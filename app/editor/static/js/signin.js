@@ -1,0 +1,38 @@
+// Sign-in: check the pasted token against the API, keep it for this tab.
+import { API } from "./api.js";
+import { setToken } from "./session.js";
+
+const form = document.getElementById("signin-form");
+const input = document.getElementById("token");
+const error = document.getElementById("signin-error");
+input.focus();
+
+/** Only same-site paths are followed after sign-in. */
+function nextPath() {
+  const next = new URLSearchParams(location.search).get("next") || "";
+  return next.startsWith("/") && !next.startsWith("//") ? next : "/workspaces";
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  error.textContent = "";
+  const token = input.value.trim();
+  const resp = await fetch(`${API}/workspaces`, {
+    headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
+  });
+  if (resp.status === 401) {
+    error.textContent = "This token is not valid (unknown or revoked).";
+    input.focus();
+    return;
+  }
+  if (!resp.ok) {
+    error.textContent = `The server answered ${resp.status}; try again.`;
+    return;
+  }
+  setToken(token);
+  const list = await resp.json();
+  let next = nextPath();
+  // A workspace token has exactly one workspace: go straight to its configs.
+  if (next === "/workspaces" && list.length === 1) next = `/workspaces/${encodeURIComponent(list[0].slug)}/configs`;
+  location.assign(next);
+});

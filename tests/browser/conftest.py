@@ -1,0 +1,212 @@
+"""Browser tests: the real app served by werkzeug on 127.0.0.1 (port 0, a thread),
+driven by Playwright through Debian's chromium (never ``playwright install``).
+
+One server, one database and one browser per session (starting chromium and
+migrating cost seconds); every test gets its own browser context and its own config.
+A failing test leaves a screenshot in ``test-artifacts/browser/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from app import db
+from app.services.tokens import create_token
+from tests.conftest import IN_CI, bearer, make_app
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1280, "height": 800}
+TOKEN_KEY = "ade.token"
+
+
+def _missing(what: str):
+    if IN_CI:
+        pytest.fail(f"{what} (run `make setup-js setup-browser`)")
+    pytest.skip(what)
+
+
+@pytest.fixture(scope="session")
+def vendored_static():
+    """Monaco must be vendored into the app's static dir (``make setup-js``)."""
+    loader = ROOT / "app" / "editor" / "static" / "vs" / "loader.js"
+    script = ROOT / "scripts" / "vendor-static.sh"
+    if not loader.exists() and (ROOT / "node_modules" / "monaco-editor").is_dir():
+        subprocess.run([str(script)], check=True, cwd=ROOT)
+    if not loader.exists():
+        _missing("Monaco is not vendored: app/editor/static/vs/loader.js is missing")
+    return loader.parent
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory, vendored_static):
+    """The app on a temp data dir and SQLite, with an instance-admin token."""
+    tmp = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{tmp / 'ade.db'}"
+    db.upgrade(url)
+    app = make_app(tmp, url)
+    with app.app_context():
+        session = app.extensions["ade.sessionmaker"]()
+        _token, secret = create_token(session, "admin")
+        session.close()
+    app.config["TEST_ADMIN_TOKEN"] = secret
+    return app
+
+
+@pytest.fixture(scope="session")
+def server(live_app):
+    """Serve the app on 127.0.0.1:<free port> in a thread; yields the base URL."""
+    srv = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def api(live_app):
+    """A test client for setting the scene through the API."""
+    return live_app.test_client()
+
+
+@pytest.fixture(scope="session")
+def admin_secret(live_app):
+    return live_app.config["TEST_ADMIN_TOKEN"]
+
+
+@pytest.fixture(scope="session")
+def ws(api, admin_secret):
+    """Workspace ``acme`` with an author and a publisher token."""
+    resp = api.post(
+        "/api/v1/workspaces",
+        json={"slug": "acme", "name": "Acme"},
+        headers=bearer(admin_secret),
+    )
+    assert resp.status_code == 201, resp.json
+    tokens = {}
+    for role in ("author", "publisher"):
+        r = api.post(
+            "/api/v1/workspaces/acme/tokens",
+            json={"name": f"{role}-bot", "role": role},
+            headers=bearer(admin_secret),
+        )
+        assert r.status_code == 201, r.json
+        tokens[role] = r.json["secret"]
+    return {"slug": "acme", "tokens": tokens}
+
+
+_counter = iter(range(1, 10_000))
+
+
+@pytest.fixture
+def config(api, ws, admin_secret):
+    """A fresh config (the scaffold) in ``acme``: ``{"id", "slug", "editor"}``."""
+    slug = f"roster-{next(_counter)}"
+    resp = api.post(
+        "/api/v1/workspaces/acme/configs",
+        json={"slug": slug, "title": f"Roster {slug}"},
+        headers=bearer(admin_secret),
+    )
+    assert resp.status_code == 201, resp.json
+    cid = resp.json["id"]
+    return {"id": cid, "slug": slug, "editor": f"/workspaces/acme/configs/{cid}/editor"}
+
+
+def _chromium() -> str:
+    for path in CHROMIUM:
+        if os.access(path, os.X_OK):
+            return path
+    found = shutil.which("chromium")
+    if found:
+        return found
+    _missing("Debian's chromium is not installed")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = _chromium()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+def _guard_network(context, base_url: str) -> list[str]:
+    """Abort every request that leaves 127.0.0.1; return the list of those."""
+    blocked: list[str] = []
+
+    def handle(route):
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1:", "blob:", "data:")):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    context.route("**/*", handle)
+    return blocked
+
+
+@pytest.fixture
+def new_page(browser, server, request):
+    """Factory of pages, each in its own context (its own sessionStorage).
+
+    ``new_page(token=...)`` starts signed in by seeding the tab's sessionStorage.
+    """
+    contexts = []
+
+    def make(token: str | None = None):
+        context = browser.new_context(viewport=VIEWPORT, base_url=server)
+        context.set_default_timeout(15_000)
+        blocked = _guard_network(context, server)
+        if token:
+            context.add_init_script(
+                f"window.sessionStorage.setItem({TOKEN_KEY!r}, {token!r});"
+            )
+        page = context.new_page()
+        page.errors = []  # uncaught page errors, checked by the tests
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        page.blocked = blocked
+        contexts.append((context, page))
+        return page
+
+    yield make
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for i, (_ctx, page) in enumerate(contexts):
+            name = f"{request.node.name}-{i}.png".replace("/", "_")
+            try:
+                page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+            except Exception:  # noqa: BLE001 - a dead page must not hide the failure
+                pass
+    for context, _page in contexts:
+        context.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    rep = yield
+    setattr(item, f"rep_{rep.when}", rep)
+    return rep

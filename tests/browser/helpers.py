@@ -1,0 +1,27 @@
+"""Small steps shared by the browser tests."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+
+def open_editor(page: Page, config: dict) -> None:
+    """Open a config's editor and wait until Monaco and the tree are ready."""
+    page.goto(config["editor"])
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+
+
+def open_file(page: Page, path: str) -> None:
+    page.locator(f'#tree button[data-path="{path}"]').click()
+    expect(page.locator(f'#tabs .tab.active[data-path="{path}"]')).to_be_visible()
+
+
+def editor_value(page: Page) -> str:
+    return page.evaluate("window.adeEditor.files_.editor.getValue()")
+
+
+def type_at_end(page: Page, text: str) -> None:
+    """Type into Monaco like a user: focus, go to the end, type."""
+    page.locator("#monaco .monaco-editor textarea").focus()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(text)
