@@ -112,21 +112,33 @@ def run_git(
         )
 
 
-def gc(repo_path: Path, *, git: str = "git") -> bool:
-    """``git gc --quiet`` with git's default prune grace (never ``--prune=now``:
-    that can delete the objects of a save in flight). Returns True on success.
+def count_packs(repo_path: Path) -> int:
+    """Number of pack files."""
+    return sum(1 for _ in (repo_path / "objects" / "pack").glob("*.pack"))
+
+
+def gc(repo_path: Path, *, git: str = "git", full: bool = True) -> bool:
+    """Pack loose objects; returns True on success.
+
+    ``full``: ``git gc --quiet`` with git's default prune grace (never
+    ``--prune=now``: that can delete the objects of a save in flight). Otherwise
+    ``git repack -d -q``: packs only the loose objects into one more pack and
+    drops the loose copies, at a cost proportional to what is new rather than to
+    the whole history (what git's own ``gc --auto`` does between full gcs).
 
     A gc already running elsewhere makes git refuse; that is fine, it is doing
     the job, so the refusal is only logged.
     """
+    args = ["gc", "--quiet"] if full else ["repack", "-d", "-q"]
     try:
-        proc = run_git(repo_path, ["gc", "--quiet"], git=git)
+        proc = run_git(repo_path, args, git=git)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        log.warning("git gc failed to run in %s: %s", repo_path, exc)
+        log.warning("git %s failed to run in %s: %s", args[0], repo_path, exc)
         return False
     if proc.returncode != 0:
         log.info(
-            "git gc in %s exited %s: %s",
+            "git %s in %s exited %s: %s",
+            args[0],
             repo_path,
             proc.returncode,
             proc.stderr.strip(),

@@ -54,6 +54,7 @@ class RepoSettings:
     retry_seconds: float = 10.0  # a CAS write gives up after this long
     max_attempts: int = 500
     gc_check_every: int = 8  # on average, count loose objects once per N writes
+    gc_max_packs: int = 16  # a full ``git gc`` once this many packs exist
     git: str = "git"
 
 
@@ -402,11 +403,17 @@ class ConfigRepo:
 
     @_locked
     def maintain(self, *, force: bool = False) -> None:
-        """Remove stale lock files; run ``git gc --quiet`` (default prune grace)
-        when loose objects exceed the threshold, or always with ``force``."""
+        """Remove stale lock files; pack loose objects once they exceed the
+        threshold (incremental ``git repack -d``, or ``git gc --quiet`` with the
+        default prune grace once packs pile up); ``force``: ``git gc`` now."""
         self._maintain(force=force)
 
     def _maintain(self, *, force: bool) -> None:
         maintenance.remove_stale_locks(self.path, self.settings.stale_lock_seconds)
-        if force or maintenance.needs_gc(self.path, self.settings.gc_loose_objects):
-            maintenance.gc(self.path, git=self.settings.git)
+        if force:
+            maintenance.gc(self.path, git=self.settings.git, full=True)
+        elif maintenance.needs_gc(self.path, self.settings.gc_loose_objects):
+            # Cheap incremental packs most of the time; a full gc once packs pile
+            # up, so reads never walk dozens of packs.
+            full = maintenance.count_packs(self.path) >= self.settings.gc_max_packs
+            maintenance.gc(self.path, git=self.settings.git, full=full)

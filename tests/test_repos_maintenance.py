@@ -1,0 +1,80 @@
+"""Repos stay compact and valid after thousands of saves; gc never prunes the
+objects of a save in flight; stale locks are cleaned by maintain()."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pygit2
+
+from repos import maintenance
+from repos.store import Store
+from tests.repos_helpers import AUTHOR, count_loose, git
+
+
+def test_2000_saves_stay_compact_and_pass_fsck(tmp_path):
+    store = Store(tmp_path / "repos")  # default threshold: 200 loose objects
+    repo = store.create("ws", "cfg", {"manifest.json": b"{}\n"}, AUTHOR)
+    for i in range(2000):
+        path = f"columns/c{i % 40}.py"
+        repo.write_file(path, f"value = {i}\n".encode(), author=AUTHOR, create=i < 40)
+    assert git(repo.path, "rev-list", "--count", "draft").strip() == "2001"
+    git(repo.path, "fsck", "--strict", "--no-progress")
+    # ~4 loose objects per save would be ~8,000 without maintenance
+    loose = count_loose(repo.path)
+    assert loose <= 200 + 200, loose
+    assert list(repo.path.glob("objects/pack/*.pack"))
+    assert repo.read_file("columns/c0.py").data == b"value = 1960\n"
+
+
+def test_gc_keeps_fresh_unreachable_objects(tmp_path):
+    """A blob written by a save that has not committed yet must survive gc
+    (this is what ``--prune=now`` would break)."""
+    repo = Store(tmp_path / "repos").create("ws", "cfg", {"a": b"a"}, AUTHOR)
+    raw = pygit2.Repository(str(repo.path))
+    in_flight = raw.create_blob(b"a save in flight\n")
+    repo.maintain(force=True)
+    assert list(repo.path.glob("objects/pack/*.pack"))
+    assert pygit2.Repository(str(repo.path))[in_flight].data == b"a save in flight\n"
+    git(repo.path, "cat-file", "-e", str(in_flight))
+
+
+def test_maintain_runs_gc_only_past_the_threshold(tmp_path):
+    store = Store(tmp_path / "repos", gc_loose_objects=10_000)
+    repo = store.create("ws", "cfg", {"a": b"a"}, AUTHOR)
+    for i in range(30):
+        repo.write_file("a", str(i).encode(), author=AUTHOR)
+    before = count_loose(repo.path)
+    repo.maintain()
+    assert count_loose(repo.path) == before >= 30 * 3
+    assert maintenance.count_loose_objects(repo.path) == before
+    repo.maintain(force=True)
+    assert count_loose(repo.path) < 10
+    assert maintenance.read_baseline(repo.path) == count_loose(repo.path)
+
+
+def test_maintain_removes_only_stale_locks(tmp_path):
+    store = Store(tmp_path / "repos", stale_lock_seconds=5)
+    repo = store.create("ws", "cfg", {"a": b"a"}, AUTHOR)
+    old = repo.path / "refs" / "heads" / "draft.lock"
+    fresh = repo.path / "packed-refs.lock"
+    for lock in (old, fresh):
+        lock.write_bytes(b"")
+    stamp = time.time() - 60
+    os.utime(old, (stamp, stamp))
+    repo.maintain()
+    assert not old.exists()
+    assert fresh.exists()
+
+
+def test_git_runs_without_user_config(tmp_path, monkeypatch):
+    """A user's gitconfig (here: prune everything now) must not reach our gc."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text("[gc]\n\tpruneExpire = now\n")
+    monkeypatch.setenv("HOME", str(home))
+    repo = Store(tmp_path / "repos").create("ws", "cfg", {"a": b"a"}, AUTHOR)
+    blob = pygit2.Repository(str(repo.path)).create_blob(b"unreachable\n")
+    repo.maintain(force=True)
+    git(repo.path, "cat-file", "-e", str(blob))
