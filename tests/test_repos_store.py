@@ -12,6 +12,7 @@ from repos.errors import (
     RefNotFound,
     RepoExists,
     RepoNotFound,
+    UnsafePath,
 )
 from repos.store import Store
 from repos.types import Author, FileEntry
@@ -253,3 +254,37 @@ def test_git_log_shows_one_readable_commit_per_save(repo):
     assert log == ["Ann Author <ann@example.test>|Update manifest.json"] * 3 + [
         "Ann Author <ann@example.test>|Create config"
     ]
+
+
+def test_check_tree_reports_what_a_push_must_not_bring(tmp_path):
+    store = Store(tmp_path / "repos", max_file_bytes=100, max_files=6)
+    repo = store.create("ws1", "cfg1", {"ok.py": b"x"}, AUTHOR)
+    assert repo.check_tree("draft") == []
+    work = tmp_path / "work"
+    git(tmp_path, "clone", "-q", str(repo.path), str(work))
+    (work / "big.bin").write_bytes(b"x" * 101)
+    (work / "back\\slash.py").write_bytes(b"x")
+    deep = work / "a/b/c/d/e/f/g/h"
+    deep.mkdir(parents=True)
+    (deep / "i.py").write_bytes(b"x")
+    (work / "link").symlink_to("ok.py")
+    for i in range(3):
+        (work / f"n{i}.py").write_bytes(b"x")
+    git(work, "add", "-A")
+    git(work, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-qm", "bad")
+    git(work, "push", "-q", "origin", "HEAD:refs/heads/incoming")
+    sha = git(work, "rev-parse", "HEAD").strip()
+    problems = repo.check_tree(sha)
+    text = "\n".join(problems)
+    assert "big.bin" in text and "101 bytes" in text
+    assert "back\\\\slash.py" in text and "backslash" in text
+    assert "deeper than 8 levels" in text
+    assert "'link'" in text and "regular files" in text
+    assert "hold 7 files" in text  # the symlink is not a file
+    assert len(problems) == 5
+    tree = git(work, "rev-parse", "HEAD^{tree}").strip()
+    assert repo.check_tree(tree) == problems
+    assert repo.check_tree("refs/heads/incoming") == problems
+    # the same rules protect export: nothing lands outside dest
+    with pytest.raises(UnsafePath):
+        repo.export(sha, tmp_path / "out")
