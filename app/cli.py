@@ -66,7 +66,9 @@ def token_group():
 
 @token_group.command("create")
 @click.option("--name", required=True)
-@click.option("--workspace", "workspace_ref", default=None, help="Workspace id or slug.")
+@click.option(
+    "--workspace", "workspace_ref", default=None, help="Workspace id or slug."
+)
 @click.option(
     "--role",
     type=click.Choice(["viewer", "author", "publisher", "admin"]),

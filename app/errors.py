@@ -130,7 +130,9 @@ def http_exception_response(exc: HTTPException) -> Response:
 def init_app(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):
-        return problem(exc.status, exc.title, exc.detail, errors=exc.errors, **exc.extra)
+        return problem(
+            exc.status, exc.title, exc.detail, errors=exc.errors, **exc.extra
+        )
 
     @app.errorhandler(repo_errors.RepoError)
     def _repo(exc: repo_errors.RepoError):

@@ -38,7 +38,9 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+        )
     root.addHandler(handler)
     root.setLevel(level)
     root._ade_configured = True
@@ -50,8 +52,8 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _start():
         incoming = request.headers.get("X-Request-Id", "")
-        g.request_id = incoming[:64] if incoming.isprintable() and incoming else (
-            uuid.uuid4().hex
+        g.request_id = (
+            incoming[:64] if incoming.isprintable() and incoming else (uuid.uuid4().hex)
         )
         g.started = time.perf_counter()
 

@@ -137,14 +137,19 @@ def session(app):
         s.close()
 
 
-@pytest.fixture
-def admin_token(app):
-    """The secret of an instance-admin token."""
+def admin_secret_for(app) -> str:
+    """Create an instance-admin token in ``app``'s database; return its secret."""
     with app.app_context():
         s = app.extensions["ade.sessionmaker"]()
         _token, secret = create_token(s, "admin")
         s.close()
     return secret
+
+
+@pytest.fixture
+def admin_token(app):
+    """The secret of an instance-admin token."""
+    return admin_secret_for(app)
 
 
 def bearer(secret: str) -> dict:

@@ -32,10 +32,17 @@ def test_instance_admin_creates_workspace_and_tokens(client, workspace, admin_to
 
 def test_duplicate_workspace_is_409_and_bad_slug_is_400(client, admin_token):
     h = bearer(admin_token)
-    assert client.post("/api/v1/workspaces", json={"slug": "a", "name": "A"}, headers=h).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/workspaces", json={"slug": "a", "name": "A"}, headers=h
+        ).status_code
+        == 201
+    )
     resp = client.post("/api/v1/workspaces", json={"slug": "a", "name": "A"}, headers=h)
     assert resp.status_code == 409
-    resp = client.post("/api/v1/workspaces", json={"slug": "Bad Slug!", "name": "B"}, headers=h)
+    resp = client.post(
+        "/api/v1/workspaces", json={"slug": "Bad Slug!", "name": "B"}, headers=h
+    )
     assert resp.status_code == 400 and "slug" in resp.json["errors"]
 
 
@@ -52,14 +59,31 @@ def test_token_roles_and_revocation(client, workspace):
     t = workspace["tokens"]
     url = f"/api/v1/workspaces/{workspace['slug']}/tokens"
     assert client.get(url, headers=bearer(t["publisher"])).status_code == 403
-    created = client.post(url, json={"name": "ci", "role": "author"}, headers=bearer(t["admin"]))
+    created = client.post(
+        url, json={"name": "ci", "role": "author"}, headers=bearer(t["admin"])
+    )
     assert created.status_code == 201 and created.json["secret"].startswith("ade_")
     secret = created.json["secret"]
-    assert client.get(f"/api/v1/workspaces/{workspace['id']}", headers=bearer(secret)).status_code == 200
+    assert (
+        client.get(
+            f"/api/v1/workspaces/{workspace['id']}", headers=bearer(secret)
+        ).status_code
+        == 200
+    )
     resp = client.delete(f"{url}/{created.json['id']}", headers=bearer(t["admin"]))
     assert resp.status_code == 204
-    assert client.get(f"/api/v1/workspaces/{workspace['id']}", headers=bearer(secret)).status_code == 401
-    assert client.delete(f"{url}/{created.json['id']}", headers=bearer(t["admin"])).status_code == 404
+    assert (
+        client.get(
+            f"/api/v1/workspaces/{workspace['id']}", headers=bearer(secret)
+        ).status_code
+        == 401
+    )
+    assert (
+        client.delete(
+            f"{url}/{created.json['id']}", headers=bearer(t["admin"])
+        ).status_code
+        == 404
+    )
 
 
 def test_other_workspace_is_404_not_403(client, workspace, admin_token):
@@ -68,4 +92,7 @@ def test_other_workspace_is_404_not_403(client, workspace, admin_token):
     intruder = workspace["tokens"]["admin"]
     for path in ("/api/v1/workspaces/other", "/api/v1/workspaces/other/tokens"):
         assert client.get(path, headers=bearer(intruder)).status_code == 404
-    assert client.get("/api/v1/workspaces/nope", headers=bearer(intruder)).status_code == 404
+    assert (
+        client.get("/api/v1/workspaces/nope", headers=bearer(intruder)).status_code
+        == 404
+    )

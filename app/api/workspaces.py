@@ -9,8 +9,8 @@ from app.auth import current_principal, require_instance_admin, require_workspac
 from app.db import get_session
 from app.models import Workspace
 from app.schemas.workspaces import (
-    TokenCreateSchema,
     TokenCreatedSchema,
+    TokenCreateSchema,
     TokenSchema,
     WorkspaceCreateSchema,
     WorkspaceSchema,

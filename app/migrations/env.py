@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from the caller (app.db.upgrade), never the env."""
+"""Alembic environment: the URL comes from the caller (app.db.upgrade), not env."""
 
 from alembic import context
 from sqlalchemy import pool

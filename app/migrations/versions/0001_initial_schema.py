@@ -45,7 +45,10 @@ def upgrade() -> None:
         "config_versions",
         sa.Column("id", ID, primary_key=True),
         sa.Column(
-            "config_id", ID, sa.ForeignKey("configs.id", ondelete="CASCADE"), nullable=False
+            "config_id",
+            ID,
+            sa.ForeignKey("configs.id", ondelete="CASCADE"),
+            nullable=False,
         ),
         sa.Column("semver", sa.String(100)),
         sa.Column("status", sa.String(16), nullable=False),
@@ -93,7 +96,9 @@ def upgrade() -> None:
         sa.Column("id", ID, primary_key=True),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("secret_hash", sa.String(64), nullable=False, unique=True),
-        sa.Column("workspace_id", ID, sa.ForeignKey("workspaces.id", ondelete="CASCADE")),
+        sa.Column(
+            "workspace_id", ID, sa.ForeignKey("workspaces.id", ondelete="CASCADE")
+        ),
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("last_used_at", TS),

@@ -1,0 +1,22 @@
+"""Dry-run of the draft on an uploaded document."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from app.auth import require_workspace
+from app.schemas.jobs import DryRunResultSchema, DryRunSchema
+from app.services.dryrun import dry_run
+from app.services.store import get_config
+
+bp = Blueprint("dryrun", __name__, url_prefix="/api/v1/workspaces/<ws>/configs")
+
+
+@bp.post("/<config_id>/draft:dry-run")
+@bp.arguments(DryRunSchema)
+@bp.response(200, DryRunResultSchema)
+def dry_run_draft(data, ws, config_id):
+    """Run the draft on a document in the sandbox and return the report."""
+    workspace = require_workspace(ws, "author")
+    config = get_config(workspace, config_id)
+    return dry_run(workspace, config, data["documentId"], data.get("sample_rows"))

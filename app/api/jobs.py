@@ -1,0 +1,86 @@
+"""Jobs: submit a published version on a document, follow it, fetch its outputs."""
+
+from __future__ import annotations
+
+from flask import current_app, send_file
+from flask_smorest import Blueprint
+
+from app.auth import require_workspace
+from app.db import get_session
+from app.jobs.executor import get_executor
+from app.schemas.jobs import JobCreateSchema, JobQuerySchema, JobSchema
+from app.services import jobs as service
+
+bp = Blueprint("jobs", __name__, url_prefix="/api/v1/workspaces/<ws>/jobs")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.post("")
+@bp.arguments(JobCreateSchema)
+@bp.response(202, JobSchema)
+@bp.alt_response(
+    200, schema=JobSchema, description="A succeeded job with the same run_key (reused)."
+)
+def submit_job(data, ws):
+    """Queue a job (or reuse the succeeded job with the same run_key)."""
+    workspace = require_workspace(ws, "author")
+    job, reused = service.submit(get_session(), workspace, **data)
+    if reused:
+        job.reused = True  # transient attribute, dumped by JobSchema
+        return job, 200
+    get_executor().submit(job.id)
+    return job
+
+
+@bp.get("")
+@bp.arguments(JobQuerySchema, location="query")
+@bp.response(200, JobSchema(many=True))
+def list_jobs(query, ws):
+    """List jobs, newest first (filter by status or config)."""
+    return service.list_jobs(get_session(), require_workspace(ws), **query)
+
+
+@bp.get("/<job_id>")
+@bp.response(200, JobSchema)
+def get_job(ws, job_id):
+    """Get a job: status, attempts, progress, metrics, error."""
+    return service.get_job(get_session(), require_workspace(ws), job_id)
+
+
+@bp.post("/<job_id>:cancel")
+@bp.response(200, JobSchema)
+def cancel_job(ws, job_id):
+    """Cancel a queued or running job."""
+    return service.cancel(get_session(), require_workspace(ws, "author"), job_id)
+
+
+def _artifact(ws, job_id, name, mimetype, download_name=None):
+    job = service.get_job(get_session(), require_workspace(ws), job_id)
+    path = service.artifact(current_app.config["DATA_DIR"], job, name)
+    return send_file(
+        path,
+        mimetype=mimetype,
+        as_attachment=download_name is not None,
+        download_name=download_name,
+    )
+
+
+@bp.get("/<job_id>/output")
+@bp.response(200, {"format": "binary", "type": "string"}, content_type=XLSX)
+def job_output(ws, job_id):
+    """Download the normalized workbook."""
+    return _artifact(ws, job_id, "output.xlsx", XLSX, f"job-{job_id}.xlsx")
+
+
+@bp.get("/<job_id>/report")
+@bp.response(200, {"type": "object"})
+def job_report(ws, job_id):
+    """The run's JSON report (SPEC §7)."""
+    return _artifact(ws, job_id, "report.json", "application/json")
+
+
+@bp.get("/<job_id>/logs")
+@bp.response(200, {"type": "string"}, content_type="text/plain")
+def job_logs(ws, job_id):
+    """The run's logs as text."""
+    return _artifact(ws, job_id, "logs.txt", "text/plain; charset=utf-8")

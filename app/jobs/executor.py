@@ -1,0 +1,36 @@
+"""The app's executor, chosen by ADE_JOB_BACKEND and started on first use."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Flask, current_app
+
+_lock = threading.Lock()
+
+
+def get_executor(app: Flask | None = None):
+    app = app or current_app._get_current_object()
+    executor = app.extensions.get("ade.executor")
+    if executor is None:
+        with _lock:
+            executor = app.extensions.get("ade.executor")
+            if executor is None:
+                executor = _make(app)
+                executor.start()
+                app.extensions["ade.executor"] = executor
+    return executor
+
+
+def _make(app: Flask):
+    backend = app.config["JOB_BACKEND"]
+    if backend == "celery":
+        from app.jobs.celery_app import CeleryExecutor
+
+        return CeleryExecutor(app)
+    if backend == "local":
+        from app.jobs.local import LocalExecutor
+        from app.jobs.runtime import JobRuntime
+
+        return LocalExecutor(JobRuntime.from_app(app), app.config["JOB_CONCURRENCY"])
+    raise ValueError(f"ADE_JOB_BACKEND must be 'local' or 'celery', not {backend!r}")

@@ -1,0 +1,16 @@
+"""Schemas for documents."""
+
+from marshmallow import Schema, fields
+
+
+class DocumentSchema(Schema):
+    id = fields.String()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    created_at = fields.DateTime()
+
+
+class UploadSchema(Schema):
+    file = fields.Raw(metadata={"type": "string", "format": "binary"}, required=True)

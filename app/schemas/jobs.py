@@ -1,0 +1,56 @@
+"""Schemas for jobs and dry-runs."""
+
+from marshmallow import Schema, fields, validate
+
+
+class JobCreateSchema(Schema):
+    config_version_id = fields.String(
+        required=True, validate=validate.Length(min=1, max=64)
+    )
+    input_document_id = fields.String(
+        required=True, validate=validate.Length(min=1, max=64)
+    )
+    flags = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class JobQuerySchema(Schema):
+    status = fields.String(
+        validate=validate.OneOf(
+            ["queued", "running", "succeeded", "failed", "cancelled"]
+        )
+    )
+    config_id = fields.String()
+
+
+class JobSchema(Schema):
+    id = fields.String()
+    config_version_id = fields.String()
+    input_document_id = fields.String()
+    run_key = fields.String()
+    flags = fields.Dict()
+    status = fields.String()
+    attempts = fields.Integer()
+    error = fields.String(allow_none=True)
+    metrics = fields.Dict(allow_none=True)
+    progress = fields.Dict(allow_none=True)
+    created_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+    heartbeat_at = fields.DateTime(allow_none=True)
+    reused = fields.Boolean(dump_default=False)
+
+
+class DryRunSchema(Schema):
+    documentId = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    sample_rows = fields.Integer(validate=validate.Range(min=1, max=10_000))
+
+
+class DryRunResultSchema(Schema):
+    """The runner's report (SPEC §7) plus the outcome of the run."""
+
+    status = fields.String(metadata={"enum": ["succeeded", "failed"]})
+    error = fields.String(allow_none=True)
+    tables = fields.List(fields.Dict())
+    findings = fields.List(fields.Dict())
+    logs = fields.List(fields.String())
+    metrics = fields.Dict()

@@ -1,0 +1,151 @@
+"""Uploaded documents: content-addressed bytes on disk, metadata in SQL."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from app.models import Document, Job, Workspace
+
+CHUNK = 1024 * 1024
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def blob_path(data_dir: Path, sha256: str) -> Path:
+    return data_dir / "documents" / sha256[:2] / sha256
+
+
+def _spool(stream: IO[bytes], tmp_dir: Path, limit: int) -> tuple[Path, str, int]:
+    """Copy the upload to a temp file, hashing as we go; 413 past ``limit``."""
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="upload-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(
+                        f"The file is larger than the upload limit of {limit} bytes."
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name), digest.hexdigest(), size
+
+
+def _check_spreadsheet(path: Path, filename: str) -> str:
+    """Return the content type of an Excel workbook, or raise 415 saying why not."""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnsupportedMediaType(
+            f"{filename!r} is a legacy .xls or an encrypted workbook; "
+            "save it as an unencrypted .xlsx and upload again."
+        )
+    if not head.startswith(b"PK\x03\x04") or not zipfile.is_zipfile(path):
+        raise UnsupportedMediaType(
+            f"{filename!r} is not an Excel workbook (.xlsx or .xlsm expected)."
+        )
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+    except zipfile.BadZipFile as exc:
+        raise UnsupportedMediaType(f"{filename!r} is a damaged zip file.") from exc
+    if "xl/workbook.xml" not in names:
+        raise UnsupportedMediaType(
+            f"{filename!r} is a zip file but not an Excel workbook."
+        )
+    return XLSX_TYPE
+
+
+def store_upload(
+    session: Session,
+    data_dir: Path,
+    workspace: Workspace,
+    stream: IO[bytes] | None,
+    filename: str | None,
+    limit: int,
+) -> Document:
+    """Store an uploaded workbook and index it."""
+    if stream is None:
+        raise BadRequest("Send the workbook as multipart/form-data field 'file'.")
+    filename = (
+        os.path.basename((filename or "").replace("\\", "/"))[:255] or "upload.xlsx"
+    )
+    tmp, sha256, size = _spool(stream, data_dir / "tmp", limit)
+    try:
+        if size == 0:
+            raise BadRequest("The uploaded file is empty.")
+        content_type = _check_spreadsheet(tmp, filename)
+        target = blob_path(data_dir, sha256)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            os.replace(tmp, target)  # atomic: readers never see half a file
+    finally:
+        tmp.unlink(missing_ok=True)
+    document = Document(
+        workspace_id=workspace.id,
+        filename=filename,
+        content_type=content_type,
+        size=size,
+        sha256=sha256,
+    )
+    session.add(document)
+    session.commit()
+    return document
+
+
+def list_documents(session: Session, workspace: Workspace) -> list[Document]:
+    return list(
+        session.scalars(
+            select(Document)
+            .where(Document.workspace_id == workspace.id)
+            .order_by(Document.created_at.desc(), Document.id)
+        )
+    )
+
+
+def get_document(session: Session, workspace: Workspace, document_id: str) -> Document:
+    document = session.get(Document, document_id)
+    if document is None or document.workspace_id != workspace.id:
+        raise NotFound(f"Document {document_id!r} not found.")
+    return document
+
+
+def delete_document(
+    session: Session, data_dir: Path, workspace: Workspace, document_id: str
+) -> None:
+    """Delete a document no job refers to; its bytes go when no row shares them."""
+    document = get_document(session, workspace, document_id)
+    used = session.scalar(
+        select(func.count())
+        .select_from(Job)
+        .where(Job.input_document_id == document.id)
+    )
+    if used:
+        raise Conflict(f"The document is the input of {used} job(s); it is kept.")
+    sha256 = document.sha256
+    session.delete(document)
+    session.commit()
+    others = session.scalar(
+        select(func.count()).select_from(Document).where(Document.sha256 == sha256)
+    )
+    if not others:
+        blob_path(data_dir, sha256).unlink(missing_ok=True)
