@@ -96,7 +96,7 @@ def role_allows(principal: Principal, workspace_id: str, role: str) -> bool | No
 
 
 def require_workspace(ref: str, role: str = "viewer") -> Workspace:
-    """Resolve ``{ws}`` (id or slug): 404 outside the caller's workspace, 403 below role."""
+    """Resolve ``{ws}`` (id or slug): 404 outside the token's workspace, 403 below."""
     principal = current_principal()
     workspace = find_workspace(get_session(), ref)
     allowed = None if workspace is None else role_allows(principal, workspace.id, role)
