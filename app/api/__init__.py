@@ -12,6 +12,9 @@ MODULES = [
     "app.api.draft",
     "app.api.configs",
     "app.api.versions",
+    "app.api.documents",
+    "app.api.jobs",
+    "app.api.dryrun",
 ]
 
 
