@@ -3,18 +3,22 @@ in an isolated environment (no user or system config, no prompts)."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from werkzeug.serving import make_server
 
+from app import create_app, db
 from app.models import Config, new_id
 from app.services.store import get_store
+from app.services.tokens import create_token
+from app.services.workspaces import create_workspace
 from repos.repo import ConfigRepo
 from repos.scaffold import scaffold_files
 from repos.types import Author
@@ -55,6 +59,64 @@ def make_config(
 
 
 @dataclass
+class Site:
+    """A live app with workspace ``acme`` (one token per role), an instance-admin
+    token and workspace ``other`` (an admin token there): shared by a test module,
+    while each test makes its own config."""
+
+    app: object
+    base: str
+    workspace_id: str
+    tokens: dict[str, str]
+    admin: str
+    outsider: str
+    _count: itertools.count = field(default_factory=itertools.count)
+
+    def config(
+        self, files: Mapping[str, bytes] | None = None
+    ) -> tuple[str, ConfigRepo]:
+        """A new config of ``acme``: its ``/git/...`` path and its repo."""
+        slug = f"cfg{next(self._count)}"
+        repo = make_config(self.app, self.workspace_id, slug, files)
+        return f"/git/acme/{slug}.git", repo
+
+    def url(self, path: str, token: str) -> str:
+        return url_with_token(self.base, path, token)
+
+
+@contextmanager
+def running_site(root: Path, **overrides) -> Iterator[Site]:
+    """Migrate a SQLite database under ``root``, build the app and serve it."""
+    root.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{root / 'ade.db'}"
+    db.upgrade(url)
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": root / "data",
+            "DATABASE_URL": url,
+            "LOG_FORMAT": "text",
+            "LOG_LEVEL": "WARNING",
+            **overrides,
+        }
+    )
+    with app.app_context():
+        session = app.extensions["ade.sessionmaker"]()
+        ws = create_workspace(session, "acme", "Acme")
+        tokens = {
+            role: create_token(session, f"{role}-bot", role, ws.id)[1]
+            for role in ("viewer", "author", "publisher", "admin")
+        }
+        admin = create_token(session, "root")[1]
+        other = create_workspace(session, "other", "Other")
+        outsider = create_token(session, "outsider", "admin", other.id)[1]
+        workspace_id = ws.id
+        session.close()
+    with live_server(app) as base:
+        yield Site(app, base, workspace_id, tokens, admin, outsider)
+
+
+@dataclass
 class Git:
     """The real ``git`` client with a private HOME; ``run`` never prompts."""
 
@@ -78,12 +140,16 @@ class Git:
         }
 
     def run(
-        self, *args: str, cwd: Path | None = None, check: bool = True
+        self,
+        *args: str,
+        cwd: Path | None = None,
+        check: bool = True,
+        env: Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
             ["git", *args],
             cwd=cwd or self.home,
-            env=self.env,
+            env={**self.env, **(env or {})},
             capture_output=True,
             text=True,
             timeout=60,
