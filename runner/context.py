@@ -69,7 +69,7 @@ class Hook:
     def __call__(self, **kwargs: Any) -> Any:
         try:
             return self.fn(**kwargs)
-        except Exception as exc:  # config code may raise anything
+        except (Exception, SystemExit) as exc:  # config code may raise anything
             raise ScriptError(self._describe(exc)) from exc
 
     def fail(self, problem: str) -> ScriptError:

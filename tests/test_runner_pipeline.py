@@ -268,6 +268,10 @@ def test_transform_column_is_preferred_over_transform_cell(tmp_path):
             "expected 2",
         ),
         (
+            "def detect(**_):\n    raise SystemExit(3)\n",
+            "columns/email.py:2 in detect(): SystemExit: 3",
+        ),
+        (
             "def detect(**_):\n    return 'high'\n",
             "columns/email.py:1 in detect(): returned 'high'; expected a number, a "
             "{field_key: delta} dict or None",
