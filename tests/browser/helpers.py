@@ -22,6 +22,6 @@ def editor_value(page: Page) -> str:
 
 def type_at_end(page: Page, text: str) -> None:
     """Type into Monaco like a user: focus, go to the end, type."""
-    page.locator("#monaco .monaco-editor textarea").focus()
+    page.locator("#monaco .view-lines").click()
     page.keyboard.press("Control+End")
     page.keyboard.type(text)

@@ -51,5 +51,7 @@ function wireCreate() {
 
 if (initSession()) {
   wireCreate();
-  load().catch((err) => notify(err.message, "error"));
+  load()
+    .catch((err) => notify(err.message, "error"))
+    .finally(() => { document.body.dataset.ready = "true"; });
 }

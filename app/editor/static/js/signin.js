@@ -6,6 +6,7 @@ const form = document.getElementById("signin-form");
 const input = document.getElementById("token");
 const error = document.getElementById("signin-error");
 input.focus();
+document.body.dataset.ready = "true";
 
 /** Only same-site paths are followed after sign-in. */
 function nextPath() {

@@ -1,0 +1,66 @@
+"""Sign-in by pasting a token, the workspace's config list, creating a config."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.conftest import bearer
+
+
+def test_sign_in_and_create_config(new_page, ws, api):
+    page = new_page()
+    page.goto("/workspaces/acme/configs")
+    # No token in this tab yet: the page sends us to sign in, and back afterwards.
+    expect(page).to_have_url("/signin?next=%2Fworkspaces%2Facme%2Fconfigs")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    page.get_by_label("API token").fill("ade_not-a-real-token")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#signin-error")).to_contain_text("not valid")
+
+    page.get_by_label("API token").fill(ws["tokens"]["author"])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url("/workspaces/acme/configs")
+    assert (
+        page.evaluate("sessionStorage.getItem('ade.token')") == ws["tokens"]["author"]
+    )
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+
+    page.get_by_label("Title").fill("Member Roster")
+    expect(page.get_by_label("Slug")).to_have_value("member-roster")
+    page.get_by_role("button", name="Create config").click()
+    expect(page).to_have_url(re.compile(r"/workspaces/acme/configs/\w+/editor$"))
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#config-title")).to_have_text("Member Roster")
+    expect(page.locator("#clone-url")).to_have_value(
+        re.compile(r"/git/acme/member-roster\.git$")
+    )
+    # The scaffold's files are grouped in the tree.
+    tree = page.locator("#tree")
+    for group in ("Startup", "Run", "Columns", "Table", "Plan", "History"):
+        expect(tree.get_by_role("heading", name=group, exact=True)).to_be_visible()
+    expect(tree.get_by_role("button", name="+ Add column")).to_be_visible()
+    configs = api.get(
+        "/api/v1/workspaces/acme/configs", headers=bearer(ws["tokens"]["author"])
+    )
+    assert "member-roster" in [c["slug"] for c in configs.json]
+
+    # The token is kept for this tab only: a new context has to sign in again.
+    other = new_page()
+    other.goto("/workspaces/acme/configs")
+    expect(other).to_have_url(re.compile(r"/signin\?next="))
+    assert page.errors == [] and page.blocked == []
+
+
+def test_editor_pages_are_self_contained(api, server, vendored_static):
+    """CSP on the pages, Monaco and Swagger UI served locally (no CDN)."""
+    resp = api.get("/workspaces/acme/configs/x/editor")
+    csp = resp.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "worker-src 'self' blob:" in csp
+    assert api.get("/editor/static/vs/loader.js").status_code == 200
+    assert api.get("/editor/static/vs/LICENSE").status_code == 200
+    docs = api.get("/api/v1/docs")
+    assert docs.status_code == 200
+    assert b"/static/swagger-ui/swagger-ui-bundle.js" in docs.data
+    assert api.get("/static/swagger-ui/swagger-ui-bundle.js").status_code == 200
