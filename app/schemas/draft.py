@@ -100,7 +100,7 @@ class ColumnCreateSchema(Schema):
     key = fields.String(
         required=True,
         validate=[
-            validate.Regexp(KEY_PATTERN, error="must match " + KEY_PATTERN),
+            validate.Regexp(KEY_PATTERN, error="must match {regex}"),
             _no_newline,
         ],
     )
