@@ -176,10 +176,11 @@ def test_hostile_config_fails_its_job_and_the_next_job_succeeds(client, app, set
     bad = publish(client, "acme", cfg["id"], t["publisher"], "1.1.0")
     started = time.monotonic()
     job = submit(client, t["author"], bad["id"], setup["doc"]["id"]).json
-    job = wait_for(client, "acme", job["id"], t["viewer"], timeout=30)
+    job = wait_for(client, "acme", job["id"], t["viewer"], timeout=60)
     assert job["status"] == "failed"
     assert "limit" in job["error"], job["error"]
-    assert time.monotonic() - started < 15
+    # The 3 s limit, not the 300 s default, ended it (with slack for a loaded CI box).
+    assert time.monotonic() - started < 30
     good = submit(client, t["author"], setup["version"]["id"], setup["doc"]["id"]).json
     assert wait_for(client, "acme", good["id"], t["viewer"])["status"] == "succeeded"
 
