@@ -10,6 +10,9 @@ from flask import current_app
 from flask.cli import FlaskGroup, routes_command, with_appcontext
 
 from app import create_app, db
+from app.jobs.cli import worker_command
+from app.services.repair import repair_command
+from runner.cli import run_command
 
 
 def _create_app(*_args, **_kwargs):
@@ -22,6 +25,9 @@ def cli():
 
 
 cli.add_command(routes_command, "routes")
+cli.add_command(run_command, "run")
+cli.add_command(repair_command, "repair")
+cli.add_command(worker_command, "worker")
 
 
 def _session():
@@ -106,23 +112,6 @@ def serve_command(host, port, workers, threads):
 
 
 def main() -> None:
-    _register_optional_commands()
     # FlaskGroup would otherwise look for FLASK_APP; we always build our own app.
     os.environ.pop("FLASK_APP", None)
     sys.exit(cli.main(prog_name="ade"))
-
-
-def _register_optional_commands() -> None:
-    """Commands owned by other modules, added when those modules are present."""
-    from importlib import import_module
-
-    for module, attr, name in (
-        ("runner.cli", "run_command", "run"),
-        ("app.services.repair", "repair_command", "repair"),
-        ("app.jobs.cli", "worker_command", "worker"),
-    ):
-        try:
-            command = getattr(import_module(module), attr)
-        except (ImportError, AttributeError):
-            continue
-        cli.add_command(command, name)
