@@ -8,6 +8,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from app import db
+from runner.sandbox import sandbox_capabilities
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,12 @@ def prepare(app: Flask) -> None:
     with app.app_context():
         report = reconcile_all()
     if report:
-        log.warning("reconciler repaired the index", extra={"msg_detail": report})
+        log.warning("reconciler repaired the index: %s", "; ".join(map(str, report)))
+    caps = sandbox_capabilities()
+    if caps.get("mode") != "isolated":
+        log.warning("sandbox runs with resource limits only: %s", caps.get("reason"))
+    else:
+        log.info("sandbox: own uid per run, no network, resource limits")
 
 
 def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
