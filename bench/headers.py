@@ -19,13 +19,15 @@ import re
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data" / "strudel"
 sys.path.insert(0, str(ROOT))
 
-from runner.extract import extract  # noqa: E402
+from runner.extract import column_letter, extract  # noqa: E402
 
 # 1,416 / 281424.6 / -21 139 (space or no-break-space groups) / 35.1%
 _NUMBER = re.compile(
@@ -33,10 +35,28 @@ _NUMBER = re.compile(
 )
 
 
+KEYS = ("table_array", "line_annotation", "file_name")
+
+
 def load(name: str) -> list[dict]:
-    """Records of ``saus`` or ``troy``."""
+    """Records of ``saus`` or ``troy``, with only the ``KEYS`` this bench uses.
+
+    A SAUS line is ~0.5 MB of JSON, mostly features we do not need; decoding just
+    the three values is ~20x faster than ``json.loads`` of the whole line.
+    """
+    decoder = json.JSONDecoder()
+    records = []
     with gzip.open(DATA / f"{name}.jl.gz", "rt", encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh]
+        for line in fh:
+            record = {}
+            for key in KEYS:
+                match = re.search(rf'"{key}"\s*:\s*', line)
+                if match is None:  # not the layout we know: decode it all
+                    record = json.loads(line)
+                    break
+                record[key] = decoder.raw_decode(line, match.end())[0]
+            records.append(record)
+    return records
 
 
 def truth(record: dict) -> tuple[int, int] | None:
@@ -63,14 +83,55 @@ def cell(text: str) -> object:
 
 
 def write_xlsx(record: dict, path: Path) -> None:
-    """The record as a one-sheet workbook."""
-    import openpyxl
+    """The record as a one-sheet workbook: a minimal SpreadsheetML package with
+    inline strings (openpyxl took 7 s for the SAUS records, this 0.3 s)."""
+    lines = []
+    for r, row in enumerate(record["table_array"], start=1):
+        cells = []
+        for c, text in enumerate(row):
+            value = cell(text)
+            if value is None:
+                continue
+            ref = f"{column_letter(c)}{r}"
+            if isinstance(value, str):
+                cells.append(
+                    f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">'
+                    f"{escape(value)}</t></is></c>"
+                )
+            else:
+                cells.append(f'<c r="{ref}"><v>{value!r}</v></c>')
+        lines.append(f'<row r="{r}">{"".join(cells)}</row>')
+    sheet = (
+        f'<worksheet xmlns="{_MAIN}"><sheetData>{"".join(lines)}'
+        "</sheetData></worksheet>"
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for name, text in _PACKAGE.items():
+            zf.writestr(name, text)
+        zf.writestr("xl/worksheets/sheet1.xml", sheet)
 
-    wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet("Sheet1")
-    for row in record["table_array"]:
-        ws.append([cell(v) for v in row])
-    wb.save(path)
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG = "http://schemas.openxmlformats.org/package/2006"
+_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+_PACKAGE = {
+    "[Content_Types].xml": f'<Types xmlns="{_PKG}/content-types">'
+    '<Default Extension="rels" '
+    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" '
+    f'ContentType="{_CT}.worksheet+xml"/></Types>',
+    "_rels/.rels": f'<Relationships xmlns="{_PKG}/relationships">'
+    f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/>'
+    "</Relationships>",
+    "xl/workbook.xml": f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>'
+    '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>',
+    "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{_PKG}/relationships">'
+    f'<Relationship Id="rId1" Type="{_REL}/worksheet" '
+    'Target="worksheets/sheet1.xml"/></Relationships>',
+}
 
 
 def evaluate(records: list[dict], workdir: Path) -> tuple[int, int, list[str]]:

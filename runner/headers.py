@@ -12,27 +12,38 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from runner.rowkinds import DATA, EMPTY, TEXT, YEARS, shape_of
+from runner.rowkinds import DATA, EMPTY, TEXT, shape_of
 
 MAX_SPACERS = 2  # empty rows tolerated inside a header block
 SHORT_LABEL = 30  # a lone label this short right above a header line belongs to it
 _SAMPLE = 20  # data rows inspected to learn the table's numeric columns
 
 
-def numeric_columns(rows: list[list], ks: list[str], start: int, hi: int) -> set[int]:
-    """Local columns holding numbers in at least half of the first data rows."""
-    counts: dict[int, int] = {}
+def column_profile(
+    rows: list[list], ks: list[str], start: int, hi: int
+) -> tuple[set[int], set[int]]:
+    """Local columns holding numbers in at least half, and text in at least 80 %,
+    of the first data rows."""
+    nums: dict[int, int] = {}
+    texts: dict[int, int] = {}
     seen = 0
     for i in range(start, hi):
         if ks[i] != DATA:
             continue
         seen += 1
         for j, v in enumerate(rows[i]):
-            if v is not None and v.__class__ is not str:
-                counts[j] = counts.get(j, 0) + 1
+            if v is None:
+                continue
+            if v.__class__ is str:
+                texts[j] = texts.get(j, 0) + 1
+            else:
+                nums[j] = nums.get(j, 0) + 1
         if seen >= _SAMPLE:
             break
-    return {j for j, c in counts.items() if 2 * c >= seen}
+    return (
+        {j for j, c in nums.items() if 2 * c >= seen},
+        {j for j, c in texts.items() if 5 * c >= 4 * seen},
+    )
 
 
 def find_header(
@@ -44,7 +55,7 @@ def find_header(
     None when there is no header; ``first`` is then ``data``) and the data start,
     which may move up over text-only data rows.
     """
-    numeric = numeric_columns(rows, ks, data, hi)
+    numeric, texty = column_profile(rows, ks, data, hi)
     left = min(
         (
             shape_of(rows[i]).first
@@ -53,11 +64,14 @@ def find_header(
         ),
         default=0,
     )
-    # Text rows glued to the data that leave the numeric columns empty are data.
+    # Text rows glued to the data that leave its numeric columns empty and fill its
+    # text columns are data (a roster whose first rows lack the numbers).
     while data - 1 >= lo and ks[data - 1] == TEXT and numeric:
         row = rows[data - 1]
-        if shape_of(row).count < 2 or any(
-            row[j].__class__ is str for j in numeric if j < len(row)
+        if (
+            shape_of(row).count < 2
+            or any(row[j].__class__ is str for j in numeric)
+            or any(row[j] is None for j in texty)
         ):
             break
         data -= 1
@@ -71,6 +85,8 @@ def find_header(
     if j < lo or ks[j] == DATA:
         return None, data, data
     last = first = j
+    # Group rows between the header and the data belong to the data.
+    data = next(i for i in range(last + 1, data + 1) if ks[i] != EMPTY)
     spacers = 0
     for j in range(last - 1, lo - 1, -1):
         k = ks[j]
@@ -83,10 +99,17 @@ def find_header(
             break
         s = shape_of(rows[j])
         if s.count == 1 and s.first <= left:
+            # A title, unit line or note above the header, unless it is a short
+            # label that fills the empty label cell of the header line below it.
             value = rows[j][s.first]
-            if spacers or not (isinstance(value, str) and len(value) <= SHORT_LABEL):
-                break  # a title, unit line or note above the header
-            first = j
+            if (
+                not spacers
+                and s.first == left
+                and rows[first][left] is None
+                and isinstance(value, str)
+                and len(value) <= SHORT_LABEL
+            ):
+                first = j
             break
         first = j
         spacers = 0
@@ -157,4 +180,4 @@ def _text(v: object) -> str | None:
     return text or None
 
 
-__all__ = ["find_header", "find_hint_row", "header_texts", "numeric_columns", "YEARS"]
+__all__ = ["column_profile", "find_header", "find_hint_row", "header_texts"]
