@@ -8,7 +8,6 @@ validate → run_end → write.
 from __future__ import annotations
 
 import copy
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 from runner import detect, mapping, report, transform, validate, write
 from runner.context import ConfigError, Context, ScriptError
-from runner.package import Package, load_package
+from runner.package import Package, load_package, no_bytecode
 
 __all__ = ["PHASES", "ConfigError", "ScriptError", "process", "run"]
 
@@ -51,18 +50,14 @@ def run(
     extractor's WorkbookError (unreadable input).
     """
     started = time.perf_counter()
-    # Config code must not leave __pycache__ in the package (a git checkout).
-    saved_flag, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    pkg = load_package(Path(config_dir))
     try:
-        pkg = load_package(Path(config_dir))
-        try:
+        with no_bytecode():  # hooks may import helpers lazily
             return _run(
                 pkg, Path(input_path), output_path, sample_rows, progress, started
             )
-        finally:
-            pkg.unload()
     finally:
-        sys.dont_write_bytecode = saved_flag
+        pkg.unload()
 
 
 def _run(

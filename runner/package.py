@@ -8,13 +8,15 @@ and two loaded packages never share modules.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import itertools
 import json
 import sys
 import types
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +68,6 @@ class Package:
     transform_table: Hook | None = None
     validate_table: Hook | None = None
     module_prefix: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def unload(self) -> None:
         """Drop this package's modules from `sys.modules`."""
@@ -83,7 +84,9 @@ def list_files(root: Path) -> list[str]:
     return sorted(
         p.relative_to(root).as_posix()
         for p in root.rglob("*")
-        if p.is_file() and not skip.intersection(p.relative_to(root).parts)
+        if p.is_file()
+        and not p.is_symlink()  # a package is its own files, never a link out
+        and not skip.intersection(p.relative_to(root).parts)
     )
 
 
@@ -102,9 +105,23 @@ def read_manifest(root: Path) -> dict[str, Any]:
     return manifest
 
 
+@contextlib.contextmanager
+def no_bytecode() -> Iterator[None]:
+    """Keep imports from writing `__pycache__` into the package (a git checkout)."""
+    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        yield
+    finally:
+        sys.dont_write_bytecode = saved
+
+
 def load_package(root: Path) -> Package:
     """Load the config package at `root` (a directory holding `manifest.json`)."""
-    root = Path(root).resolve()
+    with no_bytecode():
+        return _load(Path(root).resolve())
+
+
+def _load(root: Path) -> Package:
     if not root.is_dir():
         raise ConfigError(f"config package {root} is not a directory")
     manifest = read_manifest(root)

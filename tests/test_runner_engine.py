@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -156,8 +160,13 @@ def test_same_input_same_report_and_same_output(files, tmp_path):
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
 
 
-def test_dry_run_writes_nothing(files, tmp_path):
+def test_dry_run_writes_nothing(files, tmp_path, monkeypatch):
     cfg, book = files
+    (cfg / "columns" / "util.py").write_text("X = 1\n")
+    (cfg / "columns" / "joined.py").write_text(
+        JOINED + "def prepare(**_):\n    from . import util\n    return util.X\n"
+    )
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # CI may set it
     before = sorted(tmp_path.rglob("*"))
     report = run(cfg, book, None, sample_rows=1)
     assert sorted(tmp_path.rglob("*")) == before  # no output, no __pycache__
@@ -196,3 +205,23 @@ def test_report_lists_at_most_max_findings_but_counts_all():
     assert len(report["findings"]) == MAX_FINDINGS
     assert report["metrics"]["issues"] == MAX_FINDINGS + 5
     assert report["logs"][-1].startswith("5 more findings are in the Issues sheet")
+
+
+def test_report_does_not_depend_on_the_hash_seed(files, tmp_path):
+    cfg, book = files
+    script = (
+        "import json, sys; from runner.engine import run; "
+        "r = run(sys.argv[1], sys.argv[2], None); r['metrics']['elapsed_ms'] = 0; "
+        "print(json.dumps(r))"
+    )
+    reports = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(cfg), str(book)],
+            env=env, capture_output=True, text=True, check=True, timeout=60,
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        )  # fmt: skip
+        reports.append(json.loads(out.stdout))
+    assert reports[0] == reports[1]
+    assert reports[0]["metrics"]["columns_mapped"] == 5
