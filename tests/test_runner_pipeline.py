@@ -423,9 +423,17 @@ def permuted_table(table, order):
     )
 
 
-def permuted_package(root, keys):
-    """The TIES package with columns listed (not numbered) in `keys` order."""
-    cfg = write_package(root, {k: TIES[k] for k in keys})
+def reversed_functions(source):
+    """The same module with its top-level functions defined in reverse order."""
+    blocks = ["def " + b for b in source.split("def ") if b]
+    return "".join(reversed(blocks))
+
+
+def permuted_package(root, keys, flip=False):
+    """The TIES package with columns listed (not numbered) in `keys` order and,
+    with `flip`, every file's detectors defined in reverse order."""
+    sources = {k: reversed_functions(TIES[k]) if flip else TIES[k] for k in keys}
+    cfg = write_package(root, sources)
     manifest = json.loads((cfg / "manifest.json").read_text())
     for entry in manifest["columns"]:
         entry["ordinal"] = sorted(TIES).index(entry["key"]) + 1
@@ -439,7 +447,7 @@ def test_report_is_the_same_for_every_permutation(tmp_path):
     )
     expected = None
     for n, keys in enumerate(itertools.permutations(sorted(TIES))):
-        cfg = permuted_package(tmp_path / f"cfg{n}", keys)
+        cfg = permuted_package(tmp_path / f"cfg{n}", keys, flip=n % 2 == 1)
         for order in itertools.permutations(range(4)):
             report = run_tables(cfg, permuted_table(table, order))
             report["metrics"]["elapsed_ms"] = 0
