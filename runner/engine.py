@@ -15,9 +15,10 @@ from typing import Any
 
 from runner import detect, mapping, report, transform, validate, write
 from runner.context import ConfigError, Context, ScriptError
+from runner.extract import WorkbookError, extract
 from runner.package import Package, load_package, no_bytecode
 
-__all__ = ["PHASES", "ConfigError", "ScriptError", "process", "run"]
+__all__ = ["PHASES", "ConfigError", "ScriptError", "WorkbookError", "process", "run"]
 
 PHASES = (
     "extract",
@@ -68,8 +69,6 @@ def _run(
     progress: Progress | None,
     started: float,
 ) -> dict[str, Any]:
-    from runner.extract import extract  # the extract engineer's module
-
     hints = pkg.manifest.get("hints") or {}
     sheets = hints.get("sheets") or {}
     if progress is not None:
@@ -183,18 +182,17 @@ def process(
 
     if output_path is not None:
         phase("write")
-        write.write_workbook(
-            Path(output_path),
-            [f.label for f in pkg.fields],
-            [
-                write.OutputTable(
-                    tables[i].sheet, list(data[i].values()), tables[i].row_numbers
-                )
-                for i in scored
-            ],
-            findings,
-            progress,
-        )
+        outputs = [
+            write.OutputTable(
+                tables[i].sheet, list(data[i].values()), tables[i].row_numbers
+            )
+            for i in scored
+        ]
+        labels = [f.label for f in pkg.fields]
+        try:
+            write.write_workbook(Path(output_path), labels, outputs, findings, progress)
+        except write.TooManyRowsError as exc:
+            raise WorkbookError(str(exc)) from None
 
     keys = [f.key for f in pkg.fields]
     table_reports = [

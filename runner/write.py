@@ -26,6 +26,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 CHUNK_ROWS = 5000  # rows generated at once; also the progress interval
+MAX_SHEET_ROWS = 1_048_576  # Excel's limit, header row included
 MAX_CELL_CHARS = 32767
 ISSUE_HEADERS = ("sheet", "row", "field", "code", "severity", "message")
 EPOCH = dt.datetime(1899, 12, 30)
@@ -74,7 +75,18 @@ def write_workbook(
     findings: Iterable[dict[str, Any]],
     progress: Callable[[str, int], None] | None = None,
 ) -> int:
-    """Write the normalized workbook to `path`; return the number of data rows."""
+    """Write the normalized workbook to `path`; return the number of data rows.
+
+    `tables` must be a sequence if it may be too big: more rows than a sheet holds
+    raise TooManyRowsError before anything is written.
+    """
+    if isinstance(tables, Sequence):
+        total = sum(len(t.row_numbers) for t in tables)
+        if total > MAX_SHEET_ROWS - 1:
+            raise TooManyRowsError(
+                f"the normalized output has {total:,} rows; a sheet holds at most "
+                f"{MAX_SHEET_ROWS - 1:,} below its header"
+            )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for name, text in _static_parts(("Normalized", "Issues")):
             zf.writestr(_info(name), text)
@@ -83,9 +95,25 @@ def write_workbook(
             with _BackgroundWriter(raw) as out:
                 written = _write_normalized(out, labels, tables, progress)
         with zf.open(_info("xl/worksheets/sheet2.xml"), "w", force_zip64=True) as out:
-            rows = ([f[k] for k in ISSUE_HEADERS] for f in findings)
-            _write_sheet(out, [list(ISSUE_HEADERS)], rows)
+            _write_sheet(out, [list(ISSUE_HEADERS)], _issue_rows(findings))
     return written
+
+
+class TooManyRowsError(ValueError):
+    """The normalized rows do not fit on one sheet."""
+
+
+def _issue_rows(findings: Iterable[dict[str, Any]]) -> Iterable[list[Any]]:
+    """Issue rows; past the sheet's capacity, one last row says how many are left."""
+    room = MAX_SHEET_ROWS - 2
+    left = 0
+    for n, finding in enumerate(findings):
+        if n < room:
+            yield [finding[k] for k in ISSUE_HEADERS]
+        else:
+            left += 1
+    if left:
+        yield [None, None, None, "truncated", "info", f"{left} more issues not listed"]
 
 
 class _BackgroundWriter:

@@ -482,3 +482,18 @@ def test_randomised_larger_tables_map_the_same_in_any_order(tmp_path):
         expected = expected or report
         assert report == expected
     assert sum(c["field"] is not None for c in expected["tables"][0]["columns"]) == 8
+
+
+def test_a_package_without_columns_still_runs(tmp_path):
+    cfg = write_package(tmp_path / "cfg", {})
+    pkg = load_package(cfg)
+    try:
+        report = process(pkg, FakeExtraction(1, [ROSTER]), tmp_path / "out.xlsx")
+    finally:
+        pkg.unload()
+    assert report["tables"][0]["unmapped_fields"] == []
+    assert {c["field"] for c in report["tables"][0]["columns"]} == {None}
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(tmp_path / "out.xlsx")["Normalized"].values)
+    assert rows == [("source_sheet", "source_row"), ("Sheet1", 4), ("Sheet1", 5)]

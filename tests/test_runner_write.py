@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
+from runner import write
 from runner.write import CHUNK_ROWS, OutputTable, write_workbook
 
 FINDINGS = [
@@ -142,3 +143,24 @@ def test_output_is_byte_for_byte_deterministic(tmp_path):
 def test_a_failing_write_raises(tmp_path):
     with pytest.raises(OSError):
         write_workbook(tmp_path / "missing" / "out.xlsx", ["x"], [], [])
+
+
+def test_more_rows_than_a_sheet_holds_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(write, "MAX_SHEET_ROWS", 4)  # Excel's 1,048,576, made small
+    tables = [OutputTable("S", [[1, 2]], [1, 2]), OutputTable("T", [[3, 4]], [1, 2])]
+    with pytest.raises(write.TooManyRowsError, match="has 4 rows"):
+        write_workbook(tmp_path / "out.xlsx", ["x"], tables, [])
+    assert not (tmp_path / "out.xlsx").exists()
+    findings = [dict(FINDINGS[1], row=i) for i in range(5)]
+    write_workbook(tmp_path / "out.xlsx", ["x"], tables[:1], findings)
+    issues = read(tmp_path / "out.xlsx")["Issues"]
+    assert [r[1] for r in issues[1:3]] == [0, 1]
+    assert issues[3] == [
+        None,
+        None,
+        None,
+        "truncated",
+        "info",
+        "3 more issues not listed",
+    ]
+    assert len(issues) == 4
