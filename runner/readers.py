@@ -12,10 +12,13 @@ import datetime as dt
 import fnmatch
 import gc
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from runner.read_extent import extents
 
 try:  # the fast reader; openpyxl below is always available
     import python_calamine as calamine
@@ -26,6 +29,9 @@ except ImportError:  # pragma: no cover - exercised only without the wheel
 MAX_UNCOMPRESSED = 1 << 30  # 1 GiB of XML in all members together
 MAX_RATIO = 100  # deflate ratio of one large member; zip bombs reach ~1000
 RATIO_MIN_SIZE = 16 << 20  # small members may compress as well as they like
+# calamine holds a sheet as a dense grid; beyond this many cells (rows x columns of
+# the used range) the grid alone needs over 500 MB.
+MAX_CELLS = 16_000_000
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -138,8 +144,24 @@ def read_sheets(
         except Exception as exc:  # noqa: BLE001 - any parser failure: try openpyxl
             return _read_openpyxl(path, include, exclude, first_error=exc)
         chosen = select_sheets(names, include, exclude)
+        _check_extents(path, chosen)
         return len(chosen), _iter_calamine(book, chosen)
     return _read_openpyxl(path, include, exclude)
+
+
+def _check_extents(path: Path, names: list[str]) -> None:
+    try:
+        spans = extents(path, names)
+    except (zipfile.BadZipFile, OSError, KeyError, EOFError, zlib.error) as exc:
+        raise WorkbookError(
+            "the file is damaged (corrupt zip member): re-save it in Excel"
+        ) from exc
+    for name, (height, width, ref) in spans.items():
+        if height * width > MAX_CELLS:
+            raise WorkbookError(
+                f"sheet {name!r} spans {ref} ({height * width:,} cells, limit "
+                f"{MAX_CELLS:,}): delete stray cells far from the data or exclude it"
+            )
 
 
 def _iter_calamine(book, chosen: list[str]) -> Iterator[SheetData]:

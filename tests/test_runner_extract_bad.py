@@ -135,3 +135,21 @@ def test_million_empty_styled_rows_cost_nothing(tmp_path):
     assert table.headers == ("ID", "Name") and table.rows == [[1, "Ann"]]
     assert table.range == "A1:B2"
     assert took < 4, took  # calamine skims the empty rows (~1 s here)
+
+
+@pytest.mark.parametrize("with_dimension", [True, False])
+def test_far_apart_cells_refused_not_aborted(tmp_path, with_dimension):
+    # calamine would allocate a dense 100,000 x 16,384 grid and abort the process.
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "x"
+    wb.active["XFD100000"] = "y"
+    src = tmp_path / "far.xlsx"
+    wb.save(src)
+    path = src
+    if not with_dimension:
+        with zipfile.ZipFile(src) as zf:
+            xml = zf.read("xl/worksheets/sheet1.xml").decode()
+        xml = xml.replace('<dimension ref="A1:XFD100000"/>', "")
+        assert "dimension" not in xml
+        path = rewrite(src, tmp_path / "nodim.xlsx", {"xl/worksheets/sheet1.xml": xml})
+    assert "stray cells" in error_of(path)
