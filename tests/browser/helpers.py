@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from playwright.sync_api import Page, expect
 
 
@@ -25,3 +28,19 @@ def type_at_end(page: Page, text: str) -> None:
     page.locator("#monaco .view-lines").click()
     page.keyboard.press("Control+End")
     page.keyboard.type(text)
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+
+
+def save_screenshot(page: Page, name: str) -> Path:
+    """Save a screenshot for the README: into docs/screenshots/ when
+    ``ADE_UPDATE_SCREENSHOTS=1``, else under test-artifacts/ (CI leaves docs alone)."""
+    folder = (
+        SCREENSHOTS if os.environ.get("ADE_UPDATE_SCREENSHOTS") == "1" else ARTIFACTS
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    page.screenshot(path=str(path))
+    return path

@@ -60,7 +60,7 @@ export class DryRun {
     try {
       const { data } = await api("POST", `${this.ctx.base}/draft:dry-run`, { json: { documentId } });
       status.textContent = data.status === "failed" ? "The dry run failed." : "Done.";
-      result.replaceChildren(...renderReport(data, this.ctx.manifest || {}));
+      result.replaceChildren(...renderReport(data, this.ctx.manifest || {}, (path, line) => this.ctx.openAt({ path, line })));
     } catch (err) {
       status.textContent = "";
       const messages = err instanceof ApiError ? err.messages() : [String(err)];
@@ -72,13 +72,19 @@ export class DryRun {
 }
 
 /** The report as DOM nodes (exported for reuse by a job report view). */
-export function renderReport(report, manifest) {
+export function renderReport(report, manifest, onOpen = null) {
   const out = [];
   const failed = report.status === "failed" || Boolean(report.error);
   out.push(h("p", { class: `run-status ${failed ? "failed" : "succeeded"}`, id: "dryrun-outcome" },
     failed ? "Failed" : "Succeeded"));
   if (report.error) {
-    out.push(h("div", { class: "run-error", role: "alert" }, h("strong", {}, "Error: "), h("code", {}, report.error)));
+    // "config script error: columns/email.py:51 in detect_x(): ValueError: boom"
+    const where = report.error.match(/([\w./-]+\.py):(\d+)/);
+    out.push(h("div", { class: "run-error", role: "alert", id: "dryrun-error" },
+      h("strong", {}, "Error: "), h("code", {}, report.error),
+      where && onOpen ? h("div", {}, h("button", { type: "button", class: "link-button", onclick: () => onOpen(where[1], Number(where[2])) },
+        `Open ${where[1]} at line ${where[2]}`)) : null,
+      h("div", { class: "muted" }, "The full traceback is in the logs below.")));
   }
   const minScore = typeof report.min_score === "number" ? report.min_score : (manifest.min_score ?? 1.0);
   for (const [i, table] of (report.tables || []).entries()) out.push(renderTable(table, i, manifest, minScore));

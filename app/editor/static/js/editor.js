@@ -118,6 +118,7 @@ async function openAt(w) {
   await ctx.openFile(w.path);
   ctx.files_.reveal(w.line, w.col);
 }
+ctx.openAt = openAt;
 
 function wireAddColumn() {
   const el = dialog("add-column-dialog");

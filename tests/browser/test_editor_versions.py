@@ -1,0 +1,71 @@
+"""Publish, revert, history and the draft-vs-version diff from the browser."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.browser.helpers import open_editor, open_file, type_at_end
+from tests.conftest import bearer
+
+
+def _publish(page, expected_suggestion: str, message: str) -> None:
+    page.get_by_role("button", name="Publish…").click()
+    dialog = page.locator("#publish-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Version")).to_have_value(expected_suggestion)
+    dialog.get_by_label("Message").fill(message)
+    dialog.get_by_role("button", name="Publish", exact=True).click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#published-badge")).to_have_text(
+        f"live: v{expected_suggestion}"
+    )
+
+
+def test_publish_revert_history_and_diff(new_page, ws, config, api):
+    token = ws["tokens"]["publisher"]
+    page = new_page(token=token)
+    open_editor(page, config)
+    expect(page.locator("#published-badge")).to_have_text("not published")
+    expect(page.get_by_role("button", name="Revert…")).to_be_disabled()
+    _publish(page, "1.0.0", "First release")
+
+    open_file(page, "run.py")
+    type_at_end(page, "# second release\n")
+    page.keyboard.press("Control+s")
+    expect(page.locator("#save-state")).to_have_text("Saved")
+    _publish(page, "1.0.1", "Second release")
+
+    # A publish that is not greater than the last one shows the API's reason.
+    page.get_by_role("button", name="Publish…").click()
+    page.locator("#publish-dialog").get_by_label("Version").fill("1.0.0")
+    page.locator("#publish-dialog").get_by_role(
+        "button", name="Publish", exact=True
+    ).click()
+    expect(page.locator("#publish-error")).not_to_be_empty()
+    page.locator("#publish-dialog").get_by_role("button", name="Cancel").click()
+
+    page.get_by_role("button", name="Revert…").click()
+    revert = page.locator("#revert-dialog")
+    expect(revert).to_contain_text(
+        "v1.0.1 becomes deprecated; v1.0.0 is published again"
+    )
+    revert.get_by_role("button", name="Revert").click()
+    expect(revert).to_be_hidden()
+    expect(page.locator("#published-badge")).to_have_text("live: v1.0.0")
+    cfg = api.get(
+        f"/api/v1/workspaces/acme/configs/{config['id']}", headers=bearer(token)
+    )
+    assert cfg.json["published"]["semver"] == "1.0.0"
+
+    page.locator("#tree").get_by_role("button", name="Versions and commits").click()
+    rows = page.locator("#versions-table tbody")
+    expect(rows.locator('tr[data-version="1.0.0"]')).to_contain_text("published")
+    expect(rows.locator('tr[data-version="1.0.1"]')).to_contain_text("deprecated")
+    expect(rows.locator('tr[data-version="draft"]')).to_be_visible()
+    expect(page.locator("#commit-list")).to_contain_text("run.py")
+
+    rows.locator('tr[data-version="1.0.0"]').get_by_role("button").click()
+    expect(page.locator("#view-diff")).to_be_visible()
+    expect(page.locator(".diff-file h2")).to_have_text("modified run.py")
+    expect(page.locator(".patch .add")).to_contain_text(["+# second release"])
+    assert page.errors == [] and page.blocked == []
