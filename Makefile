@@ -6,13 +6,13 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup setup-py setup-js setup-browser lint bench clean
+.PHONY: run test setup setup-py setup-js setup-browser setup-tools lint bench clean
 
 run: setup
 	$(BIN)/ade init
 	$(BIN)/ade serve --port $(PORT)
 
-test: setup setup-browser
+test: setup setup-browser setup-tools
 	$(BIN)/pytest
 
 setup: setup-py setup-js
@@ -31,6 +31,11 @@ setup-js:
 			|| npm ci --no-audit --no-fund || npm install --no-audit --no-fund; \
 		if [ -x scripts/vendor-static.sh ]; then scripts/vendor-static.sh; fi; \
 	fi
+
+# curl and jq for tests/test_curl_script.py (the plan's cURL sequence, run as written).
+setup-tools:
+	@command -v curl >/dev/null 2>&1 && command -v jq >/dev/null 2>&1 || \
+		( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq curl jq )
 
 # Debian's chromium for the browser tests (Playwright drives it; never `playwright install`).
 setup-browser:
