@@ -10,9 +10,12 @@ into PreconditionFailed but never into a silent overwrite.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -34,11 +37,34 @@ if TYPE_CHECKING:
     from repos.repo import RepoSettings
 
 _T = TypeVar("_T")
+# Not "*.lock": stale-lock cleanup must never delete it (see writer_lock).
+WRITER_LOCK = "ade-writer.flock"
 _RETRYABLE = (
     pygit2.GitError,
     OSError,
     ValueError,
 )  # AlreadyExistsError is a ValueError
+
+
+@contextlib.contextmanager
+def writer_lock(repo_path: Path, enabled: bool = True) -> Iterator[None]:
+    """Serialise this host's writers of one repo with ``flock``.
+
+    Not needed for correctness (the CAS is), but without it N concurrent writers
+    each build trees and commits that all but one throw away, then retry. The
+    kernel drops the lock of a killed process, so it can never go stale. Other
+    hosts on shared storage and ``git receive-pack`` do not take it; the CAS
+    covers them.
+    """
+    if not enabled:
+        yield
+        return
+    fd = os.open(repo_path / WRITER_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
 
 
 def retry(
@@ -49,16 +75,17 @@ def retry(
     deadline = time.monotonic() + settings.retry_seconds
     for attempt in range(settings.max_attempts):
         try:
-            return step()
+            with writer_lock(repo_path, settings.host_lock):
+                return step()
         except _RETRYABLE as exc:
             last = exc
         maintenance.remove_stale_locks(repo_path, settings.stale_lock_seconds)
         if time.monotonic() >= deadline:
             break
         time.sleep(random.uniform(0, min(0.05, 0.0005 * 2 ** min(attempt, 10))))
-    raise ConcurrentUpdate(
-        f"{what}: gave up after repeated conflicts: {last}"
-    ) from last
+    raise ConcurrentUpdate(f"{what}: gave up after repeated conflicts: {last}") from (
+        last
+    )
 
 
 def commit_changes(

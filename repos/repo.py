@@ -55,6 +55,7 @@ class RepoSettings:
     max_attempts: int = 500
     gc_check_every: int = 8  # on average, count loose objects once per N writes
     gc_max_packs: int = 16  # a full ``git gc`` once this many packs exist
+    host_lock: bool = True  # flock around each CAS attempt (see cas.writer_lock)
     git: str = "git"
 
 

@@ -25,7 +25,15 @@ from repos.types import Author
 
 
 class Store:
-    """Creates, opens and deletes bare config repositories under ``root``."""
+    """Creates, opens and deletes bare config repositories under ``root``.
+
+    Limits: ``max_file_bytes`` per file, ``max_files`` per tree. Housekeeping:
+    loose objects are packed once they exceed ``gc_loose_objects``; ref locks
+    older than ``stale_lock_seconds`` are treated as a killed writer's and
+    removed; a CAS write gives up with ConcurrentUpdate after ``retry_seconds``.
+    ``host_lock`` adds an ``flock`` around each write attempt (fewer wasted
+    retries on one host; correctness never depends on it).
+    """
 
     def __init__(
         self,
@@ -36,6 +44,7 @@ class Store:
         gc_loose_objects: int = 200,
         stale_lock_seconds: float = 5.0,
         retry_seconds: float = 10.0,
+        host_lock: bool = True,
         git: str = "git",
     ) -> None:
         self.root = Path(root)
@@ -45,6 +54,7 @@ class Store:
             gc_loose_objects=gc_loose_objects,
             stale_lock_seconds=stale_lock_seconds,
             retry_seconds=retry_seconds,
+            host_lock=host_lock,
             git=maintenance.find_git(git),
         )
 

@@ -16,6 +16,7 @@ from tests.repos_helpers import (
     AUTHOR,
     CFG,
     WS,
+    gc_loop,
     git,
     race_one,
     run_in_processes,
@@ -30,10 +31,15 @@ def store(tmp_path):
     return store
 
 
-def test_no_lost_update_8_processes_x_50_writes(store):
-    workers, per_worker = 8, 50
+# host_lock=False leaves the compare-and-swap alone against 8 writers (as with
+# several hosts on shared storage); True adds the same-host flock on top.
+@pytest.mark.parametrize(
+    ("host_lock", "workers", "per_worker"), [(False, 8, 50), (True, 4, 25)]
+)
+def test_no_lost_update_processes(store, host_lock, workers, per_worker):
     done = run_in_processes(
-        write_many, [(str(store.root), w, per_worker) for w in range(workers)]
+        write_many,
+        [(str(store.root), w, per_worker, host_lock) for w in range(workers)],
     )
     assert done == [per_worker] * workers
     repo = store.open(WS, CFG)
@@ -43,12 +49,33 @@ def test_no_lost_update_8_processes_x_50_writes(store):
             assert files[f"w{w}/f{i}.txt"] == f"{w}:{i}\n".encode()
     assert len(files) == workers * per_worker + 1
     # linear history: 400 saves + the first commit, no merge anywhere
-    assert git(repo.path, "rev-list", "--count", "draft").strip() == "401"
+    commits = workers * per_worker + 1
+    assert git(repo.path, "rev-list", "--count", "draft").strip() == str(commits)
     assert (
         git(repo.path, "rev-list", "--min-parents=2", "--count", "draft").strip() == "0"
     )
-    assert len(repo.history(limit=1000)) == 401
+    assert len(repo.history(limit=1000)) == commits
     git(repo.path, "fsck", "--strict")
+
+
+def test_gc_while_processes_write_loses_nothing(store):
+    """git gc (repack, pack-refs, prune with grace) racing 3 writers."""
+    root = str(store.root)
+    args = [(root, w, 40, False) for w in range(3)]
+    results = run_in_processes(
+        _writer_or_gc, [(a, None) for a in args] + [(None, (root, 6))]
+    )
+    assert results.count(40) == 3
+    repo = store.open(WS, CFG)
+    assert len(repo.read_all("draft")) == 3 * 40 + 1
+    assert git(repo.path, "rev-list", "--count", "draft").strip() == str(3 * 40 + 1)
+    git(repo.path, "fsck", "--strict", "--no-progress")
+
+
+def _writer_or_gc(writer_args, gc_args, start):
+    if writer_args is not None:
+        return write_many(*writer_args, start)
+    return gc_loop(*gc_args, start)
 
 
 def _expected(store) -> str:
@@ -64,23 +91,25 @@ def _check_one_winner(store, results, n):
     assert len(store.open(WS, CFG).history()) == 2  # exactly one update landed
 
 
-def test_same_file_same_expected_processes_one_wins(store):
+@pytest.mark.parametrize("host_lock", [False, True])
+def test_same_file_same_expected_processes_one_wins(store, host_lock):
     n = 4
     expected = _expected(store)
     results = run_in_processes(
-        race_one, [(str(store.root), w, expected) for w in range(n)]
+        race_one, [(str(store.root), w, expected, host_lock) for w in range(n)]
     )
     _check_one_winner(store, results, n)
 
 
-def test_same_file_same_expected_threads_one_wins(store):
+@pytest.mark.parametrize("host_lock", [False, True])
+def test_same_file_same_expected_threads_one_wins(store, host_lock):
     n = 8
     expected = _expected(store)
     barrier = threading.Barrier(n)
     results: list[str] = []
 
     def body(w: int) -> None:
-        results.append(race_one(str(store.root), w, expected, barrier))
+        results.append(race_one(str(store.root), w, expected, host_lock, barrier))
 
     threads = [threading.Thread(target=body, args=(w,)) for w in range(n)]
     for t in threads:
