@@ -96,16 +96,18 @@ def _real_uid(status: bytes) -> int | None:
     return None
 
 
-def kill_uid(uid: int) -> int:
+def kill_uid(uid: int, settle: float = 0.0) -> int:
     """SIGKILL every process whose real uid is ``uid``; return how many were hit.
 
-    Repeats until none is left, since a forking process may add more while we scan;
-    zombies are skipped (already dead, reaped by their parent or init).
-    Reads ``/proc/<pid>/status`` (the directory owner changes with 'dumpable').
+    Repeats until none is left, since a forking process may add more while we scan,
+    then waits up to ``settle`` seconds for the zombies to be reaped: they still count
+    against ``RLIMIT_NPROC`` of the next run that leases this uid. Reads
+    ``/proc/<pid>/status`` (the directory's owner changes with 'dumpable').
     """
     total = 0
-    for _ in range(100):
-        hit = 0
+    give_up = time.monotonic() + settle
+    while True:
+        hit = zombies = 0
         for name in os.listdir("/proc"):
             if not name.isdigit():
                 continue
@@ -114,17 +116,20 @@ def kill_uid(uid: int) -> int:
                     status = fh.read()
             except OSError:
                 continue
-            if _real_uid(status) == uid and b"State:\tZ" not in status:
-                try:
-                    os.kill(int(name), signal.SIGKILL)
-                    hit += 1
-                except OSError:
-                    pass
+            if _real_uid(status) != uid:
+                continue
+            if b"State:\tZ" in status:
+                zombies += 1
+                continue
+            try:
+                os.kill(int(name), signal.SIGKILL)
+                hit += 1
+            except OSError:
+                pass
         total += hit
-        if not hit:
+        if not hit and (not zombies or time.monotonic() > give_up):
             return total
         time.sleep(0.005)
-    return total
 
 
 def worker_command(

@@ -11,6 +11,7 @@ every process left with the worker's uid).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import selectors
@@ -46,8 +47,9 @@ class SandboxResult:
     error: str | None
     logs: list[str]
     elapsed_ms: int
-    max_rss_bytes: int = 0  # peak RSS of the worker (getrusage of the waited child)
+    max_rss_bytes: int = 0  # the worker's peak RSS (VmHWM; getrusage if it died)
     cpu_ms: int = 0
+    uid: int | None = None  # the uid the worker ran as (None: not dropped)
 
 
 @dataclass
@@ -113,13 +115,13 @@ def _has_exited(pid: int) -> bool:
     return info is not None
 
 
-def _kill_group(pid: int, uid: int | None) -> None:
+def _kill_group(pid: int, uid: int | None, settle: float = 0.0) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
     if uid is not None:
-        kill_uid(uid)
+        kill_uid(uid, settle)
 
 
 def run_sandboxed(
@@ -154,7 +156,7 @@ def run_sandboxed(
     root = Path(tempfile.mkdtemp(prefix="ade-sandbox-", dir=isolation.scratch_root))
     try:
         if uid is not None:
-            kill_uid(uid)  # leftovers of a service that crashed mid-run
+            kill_uid(uid, settle=2.0)  # leftovers of a service that crashed mid-run
         config, staged = _prepare_scratch(root, Path(config_dir), Path(input_path), uid)
         out = root / f"output{Path(output_path).suffix}" if output_path else None
         result = _supervise(
@@ -174,14 +176,8 @@ def run_sandboxed(
         if result.ok and out is not None:
             problem = _copy_out(out, Path(output_path), uid, limits.file_bytes)
             if problem:
-                result = SandboxResult(
-                    False,
-                    result.report,
-                    problem,
-                    result.logs,
-                    result.elapsed_ms,
-                    result.max_rss_bytes,
-                    result.cpu_ms,
+                result = dataclasses.replace(
+                    result, ok=False, report=None, error=problem
                 )
         return result
     finally:
@@ -290,13 +286,16 @@ def _supervise(
         _kill_group(proc.pid, uid)
         _, status, rusage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
+        if uid is not None:
+            kill_uid(uid, settle=2.0)  # and wait for the reaping of its forks
         os.close(msg_r)
         proc.stdout.close()
         proc.stderr.close()
     logs = _logs(streams, limits)
     elapsed = int((time.monotonic() - started) * 1000)
     cpu_ms = int((rusage.ru_utime + rusage.ru_stime) * 1000) if rusage else 0
-    rss = rusage.ru_maxrss * 1024 if rusage else 0
+    peaks = [m["peak_rss_bytes"] for m in messages if "peak_rss_bytes" in m]
+    rss = int(peaks[-1]) if peaks else (rusage.ru_maxrss * 1024 if rusage else 0)
     report = next((m["report"] for m in messages if "report" in m), None)
     error = stop or _error(messages, proc.returncode, cpu_ms, limits, logs)
     if error is None and report is None:
@@ -304,7 +303,7 @@ def _supervise(
     if error is None and not isinstance(report, dict):
         error = "the worker returned a malformed report"
     return SandboxResult(error is None, report if error is None else None, error, logs,
-                         elapsed, rss, cpu_ms)  # fmt: skip
+                         elapsed, rss, cpu_ms, uid)  # fmt: skip
 
 
 def _parse(line: bytes) -> dict:

@@ -94,6 +94,16 @@ def classify(exc: BaseException, config_dir: Path) -> dict:
     return {"kind": "internal", "message": f"internal error: {name}: {text}"}
 
 
+def _peak_rss() -> int:
+    """This process's own peak RSS (VmHWM). ``getrusage`` would also count the
+    parent's memory at fork time, which exec does not reset."""
+    with open("/proc/self/status", "rb") as fh:
+        for line in fh:
+            if line.startswith(b"VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def _load_entry(spec: str):
     module, _, func = spec.partition(":")
     return getattr(importlib.import_module(module), func)
@@ -131,6 +141,7 @@ def main(args: dict) -> None:
             sample_rows=args["sample_rows"],
             progress=progress,
         )
+        send({"peak_rss_bytes": _peak_rss()})
         send({"report": report})
         code = 0
     except BaseException as exc:  # noqa: BLE001 - everything becomes a one-line error
