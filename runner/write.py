@@ -308,6 +308,7 @@ def _static_parts(sheets: Sequence[str]) -> list[tuple[str, str]]:
     )
     workbook = (
         f'{XML_DECL}<workbook xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">'
+        "<bookViews><workbookView/></bookViews>"
         f"<sheets>{entries}</sheets></workbook>"
     )
     rels = "".join(
