@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from runner.rowkinds import DATA, EMPTY, TEXT, shape_of
+from runner.rowkinds import DATA, EMPTY, TEXT, is_missing, shape_of
 
 MAX_SPACERS = 2  # empty rows tolerated inside a header block
 SHORT_LABEL = 30  # a lone label this short right above a header line belongs to it
@@ -21,11 +21,12 @@ _SAMPLE = 20  # data rows inspected to learn the table's numeric columns
 
 def column_profile(
     rows: list[list], ks: list[str], start: int, hi: int
-) -> tuple[set[int], set[int]]:
-    """Local columns holding numbers in at least half, and text in at least 80 %,
-    of the first data rows."""
+) -> tuple[set[int], set[int], set[int]]:
+    """Columns of the first data rows holding: numbers in at least half of them;
+    text in at least 80 %; numbers or missing-value marks (``(NA)``) in half."""
     nums: dict[int, int] = {}
     texts: dict[int, int] = {}
+    marks: dict[int, int] = {}
     seen = 0
     for i in range(start, hi):
         if ks[i] != DATA:
@@ -34,15 +35,22 @@ def column_profile(
         for j, v in enumerate(rows[i]):
             if v is None:
                 continue
-            if v.__class__ is str:
-                texts[j] = texts.get(j, 0) + 1
-            else:
+            if v.__class__ is not str:
                 nums[j] = nums.get(j, 0) + 1
+            elif is_missing(v):
+                marks[j] = marks.get(j, 0) + 1
+            else:
+                texts[j] = texts.get(j, 0) + 1
         if seen >= _SAMPLE:
             break
     return (
         {j for j, c in nums.items() if 2 * c >= seen},
         {j for j, c in texts.items() if 5 * c >= 4 * seen},
+        {
+            j
+            for j in nums.keys() | marks.keys()
+            if 2 * (nums.get(j, 0) + marks.get(j, 0)) >= seen
+        },
     )
 
 
@@ -55,7 +63,7 @@ def find_header(
     None when there is no header; ``first`` is then ``data``) and the data start,
     which may move up over text-only data rows.
     """
-    numeric, texty = column_profile(rows, ks, data, hi)
+    numeric, texty, valued = column_profile(rows, ks, data, hi)
     left = min(
         (
             shape_of(rows[i]).first
@@ -75,16 +83,14 @@ def find_header(
         ):
             break
         data -= 1
-    j = data - 1
-    while j >= lo:
-        s = shape_of(rows[j])
-        if ks[j] == EMPTY or (ks[j] == TEXT and s.count == 1 and s.first <= left):
-            j -= 1  # spacer or group row ("Agricultural products", "[In millions]")
-            continue
-        break
-    if j < lo or ks[j] == DATA:
+    # Label columns run from the table's left edge to its first value column,
+    # except text columns the data fills (a roster's "Street", "City").
+    first_value = min((c for c in valued if c > left), default=left + 1)
+    value_cols = set(range(first_value, len(rows[lo]))) | (texty - {left})
+    last = _last_header_line(rows, ks, lo, data, value_cols)
+    if last is None:
         return None, data, data
-    last = first = j
+    first = last
     # Group rows between the header and the data belong to the data.
     data = next(i for i in range(last + 1, data + 1) if ks[i] != EMPTY)
     spacers = 0
@@ -114,6 +120,42 @@ def find_header(
         first = j
         spacers = 0
     return last, first, data
+
+
+def _last_header_line(
+    rows: list[list], ks: list[str], lo: int, data: int, value_cols: set[int]
+) -> int | None:
+    """The header line nearest above ``data``.
+
+    Rows that label none of the value columns (text only in the label columns, or
+    placeholders like ``(NA)``) are skipped: group lines such as "United States" or
+    "Agricultural products". If such rows hang right below that header line and a
+    spacer separates them from the data, they are the header's last lines (a stub
+    label like "Characteristic" or a second line like "Code" under "FIPS").
+    """
+    j = data - 1
+    while j >= lo:
+        if ks[j] == DATA:
+            return None
+        if ks[j] != EMPTY and _labels(rows[j], value_cols):
+            break
+        j -= 1
+    if j < lo:
+        return None
+    last = j
+    while last + 1 < data and ks[last + 1] != EMPTY:
+        last += 1
+    if last + 1 >= data:  # the run touches the data: those are group rows
+        return j
+    return last
+
+
+def _labels(row: list, value_cols: set[int]) -> bool:
+    for c in value_cols:
+        v = row[c]
+        if v is not None and not (v.__class__ is str and is_missing(v)):
+            return True
+    return False
 
 
 def find_hint_row(

@@ -18,6 +18,7 @@ as ``Item | 1990 | 2000``); data (has a number, date or bool that is not a year)
 _NUMERIC = (int, float, bool, dt.date, dt.datetime)
 _NONE = type(None)
 # Statistical placeholders that fill numeric cells: (NA), (X), n/a, -, ..., *.
+_MISSING = re.compile(r"^(\([A-Za-z]{1,2}\)|n/?a|n\.a\.)$", re.IGNORECASE)
 _PLACEHOLDER = re.compile(
     r"^(\(?[A-Za-z]\)?|\([A-Za-z]{1,2}\)|n/?a|n\.a\.|[-\u2013\u2014.\u2026*x]*)$",
     re.IGNORECASE,
@@ -95,6 +96,12 @@ def kinds(rows: list[list]) -> list[str]:
         else:
             append(kind_of(row, s))
     return out
+
+
+def is_missing(text: str) -> bool:
+    """``(NA)``, ``(X)``, ``n/a`` and the like: a mark for a missing number (dashes
+    are not: a row of them is a rule line, which belongs to a header)."""
+    return bool(_MISSING.match(text.strip()))
 
 
 def header_like(row: list) -> bool:
