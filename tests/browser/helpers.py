@@ -42,5 +42,6 @@ def save_screenshot(page: Page, name: str) -> Path:
     )
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
+    page.evaluate("document.getElementById('notice').hidden = true")
     page.screenshot(path=str(path))
     return path

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.helpers import editor_value, open_editor, open_file, type_at_end
+from tests.browser.helpers import (
+    editor_value,
+    open_editor,
+    open_file,
+    save_screenshot,
+    type_at_end,
+)
 from tests.conftest import bearer
 
 EMAIL = "columns/email.py"
@@ -44,6 +50,25 @@ def test_open_edit_and_save(new_page, ws, config, api):
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("#save-state")).to_have_text("Saved")
     expect(page.locator("#warning-list")).to_contain_text("os")
+    open_file(page, "run.py")
+    open_file(page, EMAIL)
+    type_at_end(page, "# not saved yet")
+    save_screenshot(page, "editor-file.png")
+
+    # Leaving with unsaved changes asks first: in-app links, then the tab itself.
+    asked = []
+
+    def answer(dialog):
+        asked.append((dialog.type, dialog.message))
+        dialog.dismiss()
+
+    page.on("dialog", answer)
+    page.locator("header").get_by_role("link", name="acme").click()
+    assert asked and asked[0][0] == "confirm" and "unsaved changes" in asked[0][1]
+    assert page.url.endswith(config["editor"])
+    page.close(run_before_unload=True)
+    page.wait_for_timeout(300)
+    assert [kind for kind, _ in asked] == ["confirm", "beforeunload"]
     assert page.errors == [] and page.blocked == []
 
 

@@ -172,6 +172,7 @@ async function main() {
   wireClone();
   wireAddColumn();
   wireNavigationGuard();
+  document.getElementById("plan-refresh").addEventListener("click", () => loadPlan().catch((err) => notify(err.message, "error")));
   ctx.versions = new Versions(ctx);
   ctx.dryrun = new DryRun(ctx);
   try {

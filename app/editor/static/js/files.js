@@ -152,7 +152,7 @@ export class Files {
     document.getElementById("warning-list").replaceChildren(
       ...warnings.map((w) => h("li", {},
         h("button", { type: "button", class: "link-button", onclick: () => this.reveal(w.line, w.col) },
-          `line ${w.line || "?"}${w.col != null ? ":" + w.col : ""}`),
+          `line ${w.line || "?"}${w.col != null ? ", col " + (w.col + 1) : ""}`),
         " ", w.code ? h("code", {}, w.code) : null, " ", w.message)),
     );
   }
