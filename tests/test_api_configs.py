@@ -159,3 +159,47 @@ def test_delete_unpublished_config_without_force(client, app, workspace):
         f"{url}?force=maybe", headers=bearer(workspace["tokens"]["admin"])
     )
     assert bad.status_code == 400
+
+
+def test_force_delete_cascades_versions_and_jobs(tmp_path, db_url):
+    from sqlalchemy import func, select
+
+    from app.models import Document, Job
+
+    app = make_app(tmp_path, db_url)
+    client = app.test_client()
+    h = bearer(admin_token_for(app))
+    ws = client.post("/api/v1/workspaces", json={"slug": "w", "name": "W"}, headers=h)
+    cfg = client.post(
+        "/api/v1/workspaces/w/configs", json={"slug": "c", "title": "C"}, headers=h
+    ).json
+    url = f"/api/v1/workspaces/w/configs/{cfg['id']}"
+    version = client.post(f"{url}/publish", json={"semver": "1.0.0"}, headers=h).json
+    with app.app_context():
+        session = app.extensions["ade.sessionmaker"]()
+        doc = Document(
+            workspace_id=ws.json["id"],
+            filename="a.xlsx",
+            content_type="application/octet-stream",
+            size=1,
+            sha256="0" * 64,
+        )
+        session.add(doc)
+        session.flush()
+        session.add(
+            Job(
+                workspace_id=ws.json["id"],
+                config_version_id=version["id"],
+                input_document_id=doc.id,
+                run_key="k",
+            )
+        )
+        session.commit()
+        session.close()
+    assert client.delete(f"{url}?force=true", headers=h).status_code == 204
+    with app.app_context():
+        session = app.extensions["ade.sessionmaker"]()
+        assert session.scalar(select(func.count()).select_from(Job)) == 0
+        assert index_rows(app, cfg["id"]) == []
+        assert session.scalar(select(func.count()).select_from(Document)) == 1
+        session.close()
