@@ -165,3 +165,16 @@ def test_random_larger_permutations_give_the_same_mapping():
             1.0,
         )
         assert by_position(got, [positions[c] for c in perm]) == expected
+
+
+def test_feature_tie_break_is_dropped_rather_than_losing_exactness():
+    # 100 × 100 near-maximal scores with many features cannot fold features in below
+    # 2**53; the solver then ranks by score alone and the matching is still optimal.
+    n = 100
+    scores = [[5e6 if (c + f) % 3 else 1e7 for f in range(n)] for c in range(n)]
+    features = [[1000] * n for _ in range(n)]
+    weights = _weights(scores, features, 1.0)
+    assert max(max(r) for r in weights) == scale(1e7)  # scores only
+    result = assign(scores, features, list(range(n)), 1.0)
+    assert sorted(result) == list(range(n))
+    assert all((c + f) % 3 == 0 for c, f in enumerate(result))
