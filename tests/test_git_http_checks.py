@@ -67,10 +67,10 @@ def test_fast_forward_of_the_draft_with_a_valid_tree_is_accepted(repo):
 @pytest.mark.parametrize(
     "ref, words",
     [
-        ("refs/tags/v1.0.0", "tags are made"),
-        ("refs/heads/main", "branches other than draft"),
-        ("refs/heads/feature", "branches other than draft"),
-        ("refs/notes/commits", "only refs/heads/draft"),
+        ("refs/tags/v1.0.0", "tags and main are made by publishing"),
+        ("refs/heads/main", "tags and main are made by publishing"),
+        ("refs/heads/feature", "the draft is the only branch"),
+        ("refs/notes/commits", "the draft is the only branch"),
     ],
 )
 def test_refs_other_than_the_draft_are_refused(repo, ref, words):

@@ -72,7 +72,8 @@ def test_a_valid_push_lands_on_the_draft(site, git, work):
     head = _commit(
         git, dest, {"columns/email.py": email, "notes.md": b"# Notes\n"}, "Edit email"
     )
-    proc = git.run("push", "origin", "draft", cwd=dest)
+    # git 2.39 asks for protocol v2 by default; pushing speaks v0 either way.
+    proc = git.run("-c", "protocol.version=0", "push", "origin", "draft", cwd=dest)
     assert "draft -> draft" in proc.stderr
     assert "remote:" not in proc.stderr  # nothing to warn about
     assert repo.resolve("draft") == head

@@ -20,12 +20,12 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from repos.errors import RefNotFound, RepoError
-from repos.repo import DRAFT, ConfigRepo, RepoSettings
+from repos.repo import DRAFT, MAIN, ConfigRepo, RepoSettings
 from runner.guardrails import check_files
 from runner.manifest import validate_manifest
 
@@ -60,7 +60,7 @@ def check_push(
     repo: ConfigRepo,
     updates: Iterable[tuple[str, str, str]],
     *,
-    is_ancestor,
+    is_ancestor: Callable[[str, str], bool],
     block_guardrails: bool = False,
 ) -> Verdict:
     """Judge the ref updates of one push against ``repo`` (which must see the
@@ -69,48 +69,56 @@ def check_push(
     verdict = Verdict()
     for old, new, ref in updates:
         if ref != DRAFT:
-            what = (
-                "tags" if ref.startswith("refs/tags/") else "branches other than draft"
-            )
             verdict.errors.append(
-                f"{ref}: only refs/heads/draft can be pushed; {what} are made and "
-                "moved by publishing through the API"
+                f"{ref}: only refs/heads/draft can be pushed; "
+                + (
+                    "tags and main are made by publishing through the API"
+                    if ref.startswith("refs/tags/") or ref == MAIN
+                    else "the draft is the only branch"
+                )
             )
             continue
         if new == ZERO:
             verdict.errors.append(f"{ref}: the draft cannot be deleted")
             continue
-        _check_draft_update(repo, old, new, is_ancestor, verdict)
-        if verdict.errors:
-            continue
-        _check_tree(repo, new, verdict, block_guardrails)
+        stale = _stale(repo, old, new, is_ancestor)
+        if stale:
+            verdict.errors.append(stale)
+        else:
+            _check_tree(repo, new, verdict, block_guardrails)
     return verdict
 
 
-def _check_draft_update(repo, old: str, new: str, is_ancestor, verdict) -> None:
+def _stale(repo: ConfigRepo, old: str, new: str, is_ancestor) -> str | None:
+    """Why ``old -> new`` is no fast-forward of the current draft, or None."""
     try:
         tip = repo.resolve(DRAFT)
     except RefNotFound:
         tip = None
-    behind = (
+    # old != tip: the client built on a tip that has moved since (an API save,
+    # another push). Otherwise new must contain tip (no forced rewrite).
+    if (tip or ZERO) == old and (tip is None or is_ancestor(tip, new)):
+        return None
+    return (
         f"{DRAFT}: rejected, not a fast-forward of the current draft"
         + (f" ({tip[:12]})" if tip else "")
         + ": fetch, rebase or merge, then push again"
     )
-    if (tip or ZERO) != old:
-        # The client built on a tip that has moved (an API save, another push).
-        verdict.errors.append(behind)
-    elif tip is not None and not is_ancestor(tip, new):
-        verdict.errors.append(behind)
 
 
 def _check_tree(repo: ConfigRepo, new: str, verdict: Verdict, block: bool) -> None:
     problems = repo.check_tree(new)
     if problems:
-        verdict.errors += [f"{p}" for p in problems]
+        verdict.errors += problems
         return  # the remaining checks read files, which these problems may forbid
-    files = repo.read_all(new)
-    verdict.errors += manifest_problems(files)
+    paths = [entry.path for entry in repo.list_files(new)]
+    # Read only what the checks need: the tree may also hold large data files.
+    files = {
+        path: repo.read_file(path, new).data
+        for path in paths
+        if path == MANIFEST or path.endswith(".py")
+    }
+    verdict.errors += manifest_problems(files, paths)
     findings = [
         f"{f.path}:{f.line}:{f.col}: {f.code}: {f.message}" for f in check_files(files)
     ]
@@ -120,15 +128,19 @@ def _check_tree(repo: ConfigRepo, new: str, verdict: Verdict, block: bool) -> No
         verdict.warnings += findings
 
 
-def manifest_problems(files: Mapping[str, bytes]) -> list[str]:
-    """Problems of the tree's ``manifest.json`` (missing, not JSON, invalid)."""
+def manifest_problems(
+    files: Mapping[str, bytes], paths: Collection[str] | None = None
+) -> list[str]:
+    """Problems of the tree's ``manifest.json`` (missing, not JSON, invalid);
+    ``paths`` are all the tree's files (default: the keys of ``files``)."""
+    paths = files.keys() if paths is None else paths
     if MANIFEST not in files:
         return [f"{MANIFEST}: missing (every config needs one)"]
     try:
         manifest = json.loads(files[MANIFEST].decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         return [f"{MANIFEST}: not valid JSON: {exc}"]
-    return [f"{MANIFEST}: {p}" for p in validate_manifest(manifest, files.keys())]
+    return [f"{MANIFEST}: {p}" for p in validate_manifest(manifest, paths)]
 
 
 def format_verdict(verdict: Verdict) -> str:
