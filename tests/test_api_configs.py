@@ -83,6 +83,9 @@ def test_create_errors(client, workspace):
     assert ok.status_code == 201
     missing = client.get(f"{url}/nope", headers=bearer(t["viewer"]))
     assert missing.status_code == 404
+    assert client.get(url).status_code == 401
+    assert client.get(f"{url}/optima").status_code == 401
+    assert client.get(f"{url}/optima", headers=bearer("ade_bogus")).status_code == 401
 
 
 def test_failed_repo_creation_leaves_no_row(tmp_path, sqlite_url):
