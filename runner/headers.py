@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from runner.rowkinds import DATA, EMPTY, TEXT, is_missing, shape_of
+from runner.rowkinds import DATA, EMPTY, TEXT, header_like, is_missing, shape_of
 
 MAX_SPACERS = 2  # empty rows tolerated inside a header block
 SHORT_LABEL = 30  # a lone label this short right above a header line belongs to it
@@ -63,6 +63,7 @@ def find_header(
     None when there is no header; ``first`` is then ``data``) and the data start,
     which may move up over text-only data rows.
     """
+    data = _skip_false_starts(rows, ks, data, hi)
     numeric, texty, valued = column_profile(rows, ks, data, hi)
     left = min(
         (
@@ -78,7 +79,7 @@ def find_header(
         row = rows[data - 1]
         if (
             shape_of(row).count < 2
-            or any(row[j].__class__ is str for j in numeric)
+            or any(row[j].__class__ is str and not is_missing(row[j]) for j in numeric)
             or any(row[j] is None for j in texty)
         ):
             break
@@ -120,6 +121,51 @@ def find_header(
         first = j
         spacers = 0
     return last, first, data
+
+
+def _skip_false_starts(rows: list[list], ks: list[str], data: int, hi: int) -> int:
+    """Move the data start past rows that only look like data because a header cell
+    holds a number ("50 000", a year with a footnote digit, a table number "3").
+
+    Such a row becomes TEXT in ``ks``. It is one when: a header-like text row with
+    data below it follows; or it is mostly text while the next row is mostly
+    numbers; or it is a run of rising numbers ("1997 ... 20071") over an empty
+    cell where the data below has its labels.
+    """
+    for _ in range(3):
+        nxt = next((i for i in range(data + 1, hi) if ks[i] != EMPTY), None)
+        if nxt is None:
+            return data
+        row, here = rows[data], shape_of(rows[data])
+        if ks[nxt] == TEXT:
+            false = header_like(rows[nxt]) and any(
+                ks[i] == DATA for i in range(nxt + 1, min(hi, nxt + 4))
+            )
+        elif ks[nxt] == DATA:
+            after = shape_of(rows[nxt])
+            _, texty, _ = column_profile(rows, ks, nxt, hi)
+            false = (
+                here.texts >= 2
+                and here.texts > here.numeric
+                and after.numeric >= here.numeric + 2
+                and header_like(row)
+            ) or _column_heads(row, here.first, texty)
+        else:
+            return data
+        if not false:
+            return data
+        ks[data] = TEXT
+        data = next((i for i in range(nxt, hi) if ks[i] == DATA), None)
+        if data is None:  # pragma: no cover - nxt or a row below it is data
+            return nxt
+    return data
+
+
+def _column_heads(row: list, first: int, texty: set[int]) -> bool:
+    if not texty or min(texty) >= first or row[min(texty)] is not None:
+        return False
+    nums = [v for v in row if v is not None and v.__class__ is not str]
+    return len(nums) >= 3 and all(a < b for a, b in zip(nums, nums[1:], strict=False))
 
 
 def _last_header_line(
