@@ -307,3 +307,17 @@ def test_limits_only_fallback_is_reported_and_can_be_refused(tmp_path):
     refused = run(tmp_path / "b", "return 42\n", isolation=strict)
     assert not refused.ok
     assert refused.error.startswith("sandbox unavailable: ")
+
+
+def test_oversized_report_is_refused(tmp_path):
+    limits = dataclasses.replace(LIMITS, report_bytes=64 * 1024)
+    result = run(tmp_path, "return 'x' * 200_000\n", limits)
+    assert not result.ok
+    assert result.error == "report larger than 65536 bytes"
+
+
+def test_missing_input_is_an_error_not_an_exception(tmp_path):
+    config = make_config(tmp_path, "return 1\n")
+    result = run_sandboxed(config, tmp_path / "missing.xlsx", None, entry=SMOKE)
+    assert not result.ok
+    assert result.error.startswith("cannot stage the run: ")

@@ -27,7 +27,7 @@ class Limits:
     processes: int = 64  # RLIMIT_NPROC: counts threads too, per uid
     log_bytes: int = 64 * 1024  # stdout/stderr kept for SandboxResult.logs
     output_bytes: int = 64 * MiB  # stdout+stderr printed before the run is stopped
-    report_bytes: int = 256 * MiB  # the report JSON plus progress lines
+    report_bytes: int = 64 * MiB  # the report JSON plus progress lines
 
     def to_dict(self) -> dict:
         """Plain form, passed to the worker on its command line."""

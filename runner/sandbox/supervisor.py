@@ -157,7 +157,12 @@ def run_sandboxed(
     try:
         if uid is not None:
             kill_uid(uid, settle=2.0)  # leftovers of a service that crashed mid-run
-        config, staged = _prepare_scratch(root, Path(config_dir), Path(input_path), uid)
+        try:
+            config, staged = _prepare_scratch(
+                root, Path(config_dir), Path(input_path), uid
+            )
+        except OSError as exc:
+            return SandboxResult(False, None, f"cannot stage the run: {exc}", [], 0)
         out = root / f"output{Path(output_path).suffix}" if output_path else None
         result = _supervise(
             root,
@@ -203,18 +208,30 @@ def _supervise(
         "fd": msg_w,
     }
     try:
-        proc = subprocess.Popen(
-            worker_command(isolation, uid, args),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            pass_fds=(msg_w,),
-            env={},
-            cwd=root,
-            start_new_session=True,
-        )
+        proc = _start(isolation, uid, args, root, msg_w)
+    except OSError as exc:
+        os.close(msg_r)
+        return SandboxResult(False, None, f"the worker could not start: {exc}", [], 0)
     finally:
         os.close(msg_w)
+    return _watch(proc, msg_r, uid, limits, on_progress, cancel, started)
+
+
+def _start(isolation, uid, args, root, msg_w) -> subprocess.Popen:
+    return subprocess.Popen(
+        worker_command(isolation, uid, args),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        pass_fds=(msg_w,),
+        env={},
+        cwd=root,
+        start_new_session=True,
+    )
+
+
+def _watch(proc, msg_r, uid, limits, on_progress, cancel, started) -> SandboxResult:
+    """Pump the pipes until the worker is gone; kill it at the deadline or cancel."""
     streams = {proc.stdout.fileno(): _Stream(), proc.stderr.fileno(): _Stream()}
     message_buf = bytearray()
     messages: list[dict] = []
@@ -257,15 +274,16 @@ def _supervise(
                     if len(message_buf) > limits.report_bytes and stop is None:
                         stop = f"report larger than {_size(limits.report_bytes)}"
                         _kill_group(proc.pid, uid)
+                    if b"\n" not in data:
+                        continue  # a long report arrives in many chunks
                     *lines, rest = message_buf.split(b"\n")
                     message_buf = bytearray(rest)
                     for line in lines:
                         msg = _parse(line)
-                        if "progress" in msg and on_progress is not None:
-                            phase, rows = msg["progress"]
-                            on_progress(phase, rows)
-                        elif "progress" not in msg:
+                        if "progress" not in msg:
                             messages.append(msg)
+                        elif on_progress is not None:
+                            _progress(on_progress, msg["progress"])
                 else:
                     s = streams[fd]
                     s.total += len(data)
@@ -304,6 +322,16 @@ def _supervise(
         error = "the worker returned a malformed report"
     return SandboxResult(error is None, report if error is None else None, error, logs,
                          elapsed, rss, cpu_ms, uid)  # fmt: skip
+
+
+def _progress(callback: Callable[[str, int], None], value: object) -> None:
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and isinstance(value[0], str)
+        and isinstance(value[1], int)
+    ):
+        callback(value[0], value[1])
 
 
 def _parse(line: bytes) -> dict:
