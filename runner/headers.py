@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from runner.rowkinds import DATA, EMPTY, TEXT, header_like, is_missing, shape_of
 
 MAX_SPACERS = 2  # empty rows tolerated inside a header block
-SHORT_LABEL = 30  # a lone label this short right above a header line belongs to it
 _SAMPLE = 20  # data rows inspected to learn the table's numeric columns
 
 
@@ -106,18 +105,7 @@ def find_header(
             break
         s = shape_of(rows[j])
         if s.count == 1 and s.first <= left:
-            # A title, unit line or note above the header, unless it is a short
-            # label that fills the empty label cell of the header line below it.
-            value = rows[j][s.first]
-            if (
-                not spacers
-                and s.first == left
-                and rows[first][left] is None
-                and isinstance(value, str)
-                and len(value) <= SHORT_LABEL
-            ):
-                first = j
-            break
+            break  # a title, unit line or note above the header
         first = j
         spacers = 0
     return last, first, data
