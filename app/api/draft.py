@@ -34,6 +34,20 @@ bp = Blueprint(
     description="The editable draft of a config.",
 )
 MERGE_PATCH = "application/merge-patch+json"
+PROBLEM = "application/problem+json"
+CONFIG_PARAMS = [
+    {"in": "path", "name": "ws", "description": "Workspace id or slug."},
+    {"in": "path", "name": "config_id", "description": "Config id or slug."},
+]
+FILE_PARAMS = [
+    *CONFIG_PARAMS,
+    {
+        "in": "path",
+        "name": "path",
+        "description": "Path of the file in the draft tree.",
+        "example": "columns/email.py",
+    },
+]
 # JSON escaping can grow a file's text up to six-fold (\uXXXX); beyond that the
 # body is refused before it is parsed.
 BODY_SLACK = 64 * 1024
@@ -53,13 +67,15 @@ def _errors(*codes: int):
 
     def decorate(func):
         for code in codes:
-            func = bp.alt_response(code, schema=ProblemSchema, success=False)(func)
+            func = bp.alt_response(
+                code, schema=ProblemSchema, content_type=PROBLEM, success=False
+            )(func)
         return func
 
     return decorate
 
 
-@bp.get("/draft/files")
+@bp.get("/draft/files", parameters=CONFIG_PARAMS)
 @bp.response(200, FileEntrySchema(many=True))
 @_errors(401, 404)
 def list_files(ws, config_id):
@@ -67,7 +83,7 @@ def list_files(ws, config_id):
     return files.list_files(files.open_draft(ws, config_id, "viewer"))
 
 
-@bp.get("/draft/files/<path:path>")
+@bp.get("/draft/files/<path:path>", parameters=FILE_PARAMS)
 @bp.arguments(IfNoneMatchSchema, location="headers", as_kwargs=True)
 @bp.response(200, FileSchema, headers=ETAG_HEADER)
 @bp.alt_response(304, description="Not modified", headers=ETAG_HEADER)
@@ -81,7 +97,7 @@ def read_file(ws, config_id, path, if_none_match=None):
     return file, _etag(file.sha)
 
 
-@bp.post("/draft/files")
+@bp.post("/draft/files", parameters=CONFIG_PARAMS)
 @bp.arguments(FileCreateSchema)
 @bp.response(201, FileWrittenSchema, headers={**ETAG_HEADER, **LOCATION_HEADER})
 @_errors(400, 401, 403, 404, 409, 413)
@@ -92,7 +108,7 @@ def create_file(data, ws, config_id):
     return written, {**_etag(written.sha), "Location": location}
 
 
-@bp.put("/draft/files/<path:path>")
+@bp.put("/draft/files/<path:path>", parameters=FILE_PARAMS)
 @bp.arguments(IfMatchSchema, location="headers", as_kwargs=True)
 @bp.arguments(FileUpdateSchema)
 @bp.response(200, FileWrittenSchema, headers=ETAG_HEADER)
@@ -104,7 +120,7 @@ def update_file(data, ws, config_id, path, if_match=None):
     return written, _etag(written.sha)
 
 
-@bp.delete("/draft/files/<path:path>")
+@bp.delete("/draft/files/<path:path>", parameters=FILE_PARAMS)
 @bp.arguments(IfMatchSchema, location="headers", as_kwargs=True)
 @bp.response(204)
 @_errors(400, 401, 403, 404, 409, 412)
@@ -113,7 +129,7 @@ def delete_file(ws, config_id, path, if_match=None):
     files.delete_file(files.open_draft(ws, config_id, "author"), path, if_match)
 
 
-@bp.post("/draft/columns")
+@bp.post("/draft/columns", parameters=CONFIG_PARAMS)
 @bp.arguments(ColumnCreateSchema)
 @bp.response(201, ColumnCreatedSchema, headers={**ETAG_HEADER, **LOCATION_HEADER})
 @_errors(400, 401, 403, 404, 409)
@@ -126,7 +142,7 @@ def add_column(data, ws, config_id):
     return created, {**_etag(created["sha"]), "Location": location}
 
 
-@bp.get("/draft/manifest")
+@bp.get("/draft/manifest", parameters=CONFIG_PARAMS)
 @bp.response(200, ManifestSchema, headers=ETAG_HEADER)
 @_errors(401, 404)
 def get_manifest(ws, config_id):
@@ -137,9 +153,18 @@ def get_manifest(ws, config_id):
     return manifest, _etag(sha)
 
 
-@bp.patch("/draft/manifest")
+@bp.patch("/draft/manifest", parameters=CONFIG_PARAMS)
 @bp.arguments(IfMatchSchema, location="headers", as_kwargs=True)
 @bp.arguments(ManifestPatchSchema, content_type=MERGE_PATCH)
+@bp.doc(  # application/json is accepted too (webargs reads any JSON media type)
+    requestBody={
+        "content": {
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/ManifestPatch"}
+            }
+        }
+    }
+)
 @bp.response(200, ManifestSchema, headers=ETAG_HEADER)
 @_errors(400, 401, 403, 404, 412, 415)
 def patch_manifest(patch, ws, config_id, if_match=None):
@@ -155,7 +180,7 @@ def patch_manifest(patch, ws, config_id, if_match=None):
     return manifest, _etag(sha or manifest_service.get_manifest(draft)[1])
 
 
-@bp.post("/draft:plan")
+@bp.post("/draft:plan", parameters=CONFIG_PARAMS)
 @bp.response(200, PlanSchema)
 @_errors(401, 404)
 def plan(ws, config_id):
