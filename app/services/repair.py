@@ -22,11 +22,12 @@ import time
 
 import click
 import semver as semver_lib
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import get_session
+from app.db import make_engine
 from app.models import Config, ConfigVersion, Workspace, utcnow
 from app.services.configs import DRAFT, config_lock, semver_key
 from app.services.store import get_store, open_repo
@@ -174,8 +175,20 @@ def _remove_orphan_repos(session: Session, now: float) -> list[str]:
 
 
 def reconcile_all() -> list[str]:
-    """Reconcile every config (needs an app context); return what changed."""
-    session = get_session()
+    """Reconcile every config (needs an app context); return what changed.
+
+    It uses a private engine, disposed at the end: ``ade serve`` calls it before
+    gunicorn forks, and a connection left in the app's pool would be inherited, and
+    shared, by every worker."""
+    engine = make_engine(current_app.config["DATABASE_URL"])
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            return _reconcile_all(session)
+    finally:
+        engine.dispose()
+
+
+def _reconcile_all(session: Session) -> list[str]:
     changes: list[str] = []
     configs = session.scalars(select(Config).order_by(Config.created_at)).all()
     for config in configs:
