@@ -51,16 +51,20 @@ def remove_stale_locks(repo_path: Path, older_than: float) -> list[Path]:
 
 
 def count_loose_objects(repo_path: Path) -> int:
-    """Exact count of loose objects (256 small directory scans, ~1 ms)."""
-    objects = repo_path / "objects"
+    """Exact count of loose objects. Only the fan-out directories that exist are
+    read (git removes empty ones when it packs), so a compact repo costs little."""
     total = 0
-    for hi in _HEX:
-        for lo in _HEX:
-            try:
-                with os.scandir(objects / (hi + lo)) as it:
-                    total += sum(1 for _ in it)
-            except FileNotFoundError:
-                continue
+    try:
+        with os.scandir(repo_path / "objects") as top:
+            fanout = [e.path for e in top if len(e.name) == 2 and e.name[0] in _HEX]
+    except FileNotFoundError:
+        return 0
+    for path in fanout:
+        try:
+            with os.scandir(path) as it:
+                total += sum(1 for _ in it)
+        except FileNotFoundError:
+            continue
     return total
 
 

@@ -13,18 +13,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pygit2
-import semver as semver_lib
 from pygit2.enums import ObjectType
 
-from repos import cas, maintenance, trees
+from repos import cas, maintenance, trees, versions
 from repos.errors import (
     FileTooLarge,
-    InvalidVersion,
     PathNotFound,
     RefNotFound,
     RepoError,
-    TagExists,
-    TooManyFiles,
 )
 from repos.paths import validate_path
 from repos.types import (
@@ -87,6 +83,17 @@ class ConfigRepo:
             self._repo = pygit2.Repository(str(self.path))
         except pygit2.GitError as exc:
             raise RepoError(f"cannot open {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        """Release libgit2's file handles (packs, mmaps) now rather than at GC."""
+        with self._lock:
+            self._repo.free()
+
+    def __enter__(self) -> ConfigRepo:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # ----- refs -------------------------------------------------------------
 
@@ -209,25 +216,9 @@ class ConfigRepo:
             if not isinstance(obj, pygit2.Tree):
                 raise
             tree = obj
-        problems: list[str] = []
-        count = 0
-        for path, entry in trees.walk(self._repo, tree):
-            try:
-                validate_path(path)
-            except RepoError as exc:
-                problems.append(str(exc))
-            if not trees.is_file(entry):
-                problems.append(f"{path!r}: only regular files are allowed")
-                continue
-            count += 1
-            size = trees.blob_size(self._repo, entry.id)
-            if size > self.settings.max_file_bytes:
-                problems.append(
-                    str(FileTooLarge(path, size, self.settings.max_file_bytes))
-                )
-        if count > self.settings.max_files:
-            problems.append(str(TooManyFiles(count, self.settings.max_files)))
-        return problems
+        return trees.problems(
+            self._repo, tree, self.settings.max_file_bytes, self.settings.max_files
+        )
 
     # ----- writes -----------------------------------------------------------
 
@@ -334,64 +325,26 @@ class ConfigRepo:
         """Annotated tag ``v<semver>`` on ``ref``'s commit (TagExists if the name is
         taken: tags are immutable), then move ``main`` to it and HEAD to ``main``.
         Ordering between versions is the caller's rule, not checked here."""
-        if not semver_lib.Version.is_valid(semver):
-            raise InvalidVersion(f"not a semver (MAJOR.MINOR.PATCH): {semver!r}")
         commit = self._commit(ref)
-        name = f"v{semver}"
-        try:
-            self._repo.create_tag(
-                name, commit.id, ObjectType.COMMIT, trees.signature(tagger), message
-            )
-        except pygit2.AlreadyExistsError as exc:
-            raise TagExists(name) from exc
-        cas.move_ref(self._repo, self.settings, MAIN, commit.id)
-        cas.point_head(self._repo, self.settings, MAIN)
-        return self._tag_info(name)
+        name = versions.create_tag(self._repo, commit, semver, message, tagger)
+        self._point_main(commit)
+        return versions.tag_info(self._repo, name)
 
     @_locked
     def set_main(self, tag_or_commit: str) -> None:
         """Move ``main`` to a tag's commit or a commit (revert); HEAD -> main."""
-        commit = self._commit(tag_or_commit)
+        self._point_main(self._commit(tag_or_commit))
+
+    def _point_main(self, commit: pygit2.Commit) -> None:
+        # Tag first, then main: a crash in between leaves a tag that the caller's
+        # reconciler can finish publishing, never a main without its tag.
         cas.move_ref(self._repo, self.settings, MAIN, commit.id)
         cas.point_head(self._repo, self.settings, MAIN)
 
     @_locked
     def tags(self) -> list[TagInfo]:
         """Every ``v*`` tag, in semver order (names that are no semver first)."""
-        names = [
-            r[len("refs/tags/") :]
-            for r in self._repo.references
-            if r.startswith("refs/tags/v")
-        ]
-        infos = [self._tag_info(n) for n in names]
-
-        def order(info: TagInfo) -> tuple[int, Any]:
-            if semver_lib.Version.is_valid(info.semver):
-                return (1, semver_lib.Version.parse(info.semver))
-            return (0, info.name)
-
-        return sorted(infos, key=order)
-
-    def _tag_info(self, name: str) -> TagInfo:
-        ref = self._repo.references.get(f"refs/tags/{name}")
-        if ref is None:
-            raise RefNotFound(name)
-        obj = self._repo[ref.target]
-        commit = obj.peel(pygit2.Commit)
-        if isinstance(obj, pygit2.Tag):
-            tagger = obj.tagger or commit.committer
-            text = obj.message
-        else:  # a lightweight tag (pushed from outside): borrow the commit's data
-            tagger, text = commit.committer, ""
-        return TagInfo(
-            name=name,
-            semver=name[1:],
-            commit=str(commit.id),
-            tree=str(commit.tree_id),
-            message=text,
-            tagger=trees.author_of(tagger),
-            time=trees.time_of(tagger),
-        )
+        return versions.list_tags(self._repo)
 
     # ----- housekeeping -------------------------------------------------------
 

@@ -11,6 +11,8 @@ from datetime import datetime, timedelta, timezone
 import pygit2
 from pygit2.enums import FileMode, ObjectType
 
+from repos.errors import FileTooLarge, TooManyFiles, UnsafePath
+from repos.paths import validate_path
 from repos.types import Author, DiffEntry
 
 _STATUS = {"A": "added", "D": "deleted", "M": "modified", "T": "modified"}
@@ -123,3 +125,27 @@ def diff_entries(diff: pygit2.Diff) -> list[DiffEntry]:
             )
         )
     return sorted(out, key=lambda e: e.path)
+
+
+def problems(
+    repo: pygit2.Repository, tree: pygit2.Tree, max_file_bytes: int, max_files: int
+) -> list[str]:
+    """Every reason ``tree`` may not become a draft: unsafe paths, links or
+    submodules, files over ``max_file_bytes``, more than ``max_files`` files."""
+    found: list[str] = []
+    count = 0
+    for path, entry in walk(repo, tree):
+        try:
+            validate_path(path)
+        except UnsafePath as exc:
+            found.append(str(exc))
+        if not is_file(entry):
+            found.append(f"{path!r}: only regular files are allowed")
+            continue
+        count += 1
+        size = blob_size(repo, entry.id)
+        if size > max_file_bytes:
+            found.append(str(FileTooLarge(path, size, max_file_bytes)))
+    if count > max_files:
+        found.append(str(TooManyFiles(count, max_files)))
+    return found
