@@ -15,7 +15,6 @@ import decimal
 import math
 import numbers
 import queue
-import re
 import threading
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
@@ -31,8 +30,6 @@ MAX_CELL_CHARS = 32767
 ISSUE_HEADERS = ("sheet", "row", "field", "code", "severity", "message")
 EPOCH = dt.datetime(1899, 12, 30)
 FIRST_SERIAL_DAY = 61  # 1900-03-01; earlier dates hit Excel's 1900 leap-year bug
-# Text that needs escaping, cleaning or xml:space="preserve" (the slow path).
-PLAIN_TEXT_NOT = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]|^\s|\s\Z")
 STYLE_DATE, STYLE_DATETIME, STYLE_TIME = 1, 2, 3  # indexes into cellXfs below
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -217,7 +214,15 @@ def _column_cells(values: list[Any], letter: str, first: int) -> list[str]:
         if value is None:
             append("")
         elif kind is str:
-            if len(value) <= MAX_CELL_CHARS and not PLAIN_TEXT_NOT.search(value):
+            if (  # the common case, checked with C string methods only
+                value.isprintable()  # no control characters, no \t \n
+                and "&" not in value
+                and "<" not in value
+                and ">" not in value
+                and value[:1] != " "
+                and value[-1:] != " "
+                and len(value) <= MAX_CELL_CHARS
+            ):
                 append(f'<c r="{letter}{i}" t="inlineStr"><is><t>{value}</t></is></c>')
             else:
                 append(_text_cell(value, letter, i))
