@@ -153,7 +153,8 @@ def _finish(result: SandboxResult, output: Path | None, report_path: Path | None
     for line in summary_lines(result.report):
         click.echo(line)
     written = [f"wrote {p}" for p in (output, report_path) if p is not None]
-    click.echo("; ".join([*written, f"{result.elapsed_ms} ms"]))
+    peak = f"worker peak {result.max_rss_bytes / 2**20:.0f} MB"
+    click.echo("; ".join([*written, f"{result.elapsed_ms} ms", peak]))
 
 
 if __name__ == "__main__":
