@@ -45,10 +45,13 @@ def test_read_file_has_code_hashes_and_quoted_etag(cfg):
     assert body["binary"] is False and body["content_base64"] is None
 
 
-@pytest.mark.parametrize("form", ['"{}"', "{}", 'W/"{}"', '"0000", "{}"', "*"])
+@pytest.mark.parametrize(
+    "form", ['"{sha}"', "{sha}", 'W/"{sha}"', '"0000", "{sha}"', "*", '"{sha256}"']
+)
 def test_if_none_match_gives_304_in_every_etag_form(cfg, form):
-    sha = cfg.file(EMAIL)["sha"]
-    resp = cfg.get(f"/draft/files/{EMAIL}", **{"If-None-Match": form.format(sha)})
+    file = cfg.file(EMAIL)
+    sha = file["sha"]
+    resp = cfg.get(f"/draft/files/{EMAIL}", **{"If-None-Match": form.format(**file)})
     assert resp.status_code == 304 and resp.data == b""
     assert resp.headers["ETag"] == f'"{sha}"'
 

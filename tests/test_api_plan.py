@@ -107,6 +107,10 @@ def test_manifest_findings_and_blocking_errors(cfg):
     _write_manifest_behind_the_api(cfg, b"{broken")
     plan = cfg.post("/draft:plan").json
     assert [e["code"] for e in plan["errors"]] == ["json"] and plan["dag"] == []
+    assert cfg.get("/draft/manifest").status_code == 409
+    assert cfg.patch({"name": "x"}).status_code == 400
+    resp = cfg.post("/draft/columns", {"key": "k", "label": "K"})
+    assert resp.status_code == 400 and resp.json["errors"]["manifest"]
 
 
 def test_plan_auth_and_isolation(cfg):

@@ -92,7 +92,7 @@ def read_file(ws, config_id, path, if_none_match=None):
     """Read one draft file (ETag = blob id; If-None-Match → 304)."""
     file = files.read_file(files.open_draft(ws, config_id, "viewer"), path)
     tags = files.parse_etags(if_none_match) or []
-    if "*" in tags or file.sha in tags:
+    if "*" in tags or file.sha in tags or file.sha256 in tags:
         return Response(status=304, headers=_etag(file.sha))
     return file, _etag(file.sha)
 

@@ -15,7 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from app.errors import BadRequest, Conflict, PreconditionFailed, ValidationFailed
+from app.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+)
 from app.services.merge_patch import merge_patch
 from repos.errors import PathNotFound
 from repos.errors import PreconditionFailed as RepoPreconditionFailed
@@ -132,7 +138,13 @@ def referenced_by(manifest: Any, path: str) -> str:
 def get_manifest(draft: Draft) -> tuple[Any, str]:
     """The draft manifest and its blob id (its ETag)."""
     repo = draft.repo
-    snapshot = load_snapshot(repo, repo.resolve("draft"))
+    snapshot = load_snapshot(repo, repo.resolve("draft"), strict=False)
+    if snapshot.file is None:
+        raise NotFound("The draft has no manifest.json.")
+    if not isinstance(snapshot.manifest, dict):
+        raise Conflict(
+            "manifest.json is not a JSON object; read it as a file and fix it with PUT."
+        )
     return snapshot.manifest, snapshot.file.sha
 
 
