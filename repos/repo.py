@@ -7,7 +7,7 @@ import functools
 import random
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -75,12 +75,24 @@ class ConfigRepo:
     """A config's bare git repository. Refs: ``draft``, ``main``, ``v1.2.3`` or a
     commit sha. Every mutation is one commit on ``refs/heads/draft``."""
 
-    def __init__(self, path: Path, settings: RepoSettings | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        settings: RepoSettings | None = None,
+        *,
+        extra_object_dirs: Sequence[Path | str] = (),
+    ) -> None:
+        """Open the bare repo at ``path``. ``extra_object_dirs`` are read-only
+        object directories to consult too, e.g. receive-pack's quarantine
+        (``GIT_QUARANTINE_PATH``) in a pre-receive hook: libgit2 ignores git's
+        environment variables, so pushed objects are invisible without it."""
         self.path = Path(path)
         self.settings = settings or RepoSettings()
         self._lock = threading.RLock()
         try:
             self._repo = pygit2.Repository(str(self.path))
+            for directory in extra_object_dirs:
+                self._repo.odb.add_disk_alternate(str(directory))
         except pygit2.GitError as exc:
             raise RepoError(f"cannot open {self.path}: {exc}") from exc
 

@@ -14,6 +14,7 @@ from repos.errors import (
     RepoNotFound,
     UnsafePath,
 )
+from repos.repo import ConfigRepo
 from repos.store import Store
 from repos.types import Author, FileEntry
 from tests.repos_helpers import AUTHOR, git
@@ -288,3 +289,25 @@ def test_check_tree_reports_what_a_push_must_not_bring(tmp_path):
     # the same rules protect export: nothing lands outside dest
     with pytest.raises(UnsafePath):
         repo.export(sha, tmp_path / "out")
+
+
+def test_extra_object_dirs_make_quarantined_objects_visible(tmp_path):
+    """What a pre-receive hook needs: pushed objects live outside objects/."""
+    store = Store(tmp_path / "repos")
+    repo = store.create("ws1", "cfg1", {"a.py": b"a"}, AUTHOR)
+    other = pygit2.init_repository(str(tmp_path / "other.git"), bare=True)
+    blob = other.create_blob(b"pushed\n")
+    index = pygit2.Index()
+    index.add(pygit2.IndexEntry("a.py", blob, pygit2.enums.FileMode.BLOB))
+    tree = index.write_tree(other)
+    sig = pygit2.Signature("x", "x@x")
+    commit = str(other.create_commit(None, sig, sig, "m", tree, []))
+    with pytest.raises(RefNotFound):
+        repo.resolve(commit)
+    with ConfigRepo(
+        repo.path,
+        store.settings,
+        extra_object_dirs=[tmp_path / "other.git" / "objects"],
+    ) as hook:
+        assert hook.read_file("a.py", commit).data == b"pushed\n"
+        assert hook.check_tree(commit) == []
