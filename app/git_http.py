@@ -24,6 +24,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import uuid
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -220,7 +221,7 @@ def _install_hook(base: Path, args: list[str]) -> Path:
     target = hooks / "pre-receive"
     if not target.is_file():
         hooks.mkdir(parents=True, exist_ok=True)
-        tmp = hooks / f".pre-receive-{os.getpid()}"
+        tmp = hooks / f".pre-receive-{uuid.uuid4().hex}"
         tmp.write_text(script)
         tmp.chmod(0o755)
         os.replace(tmp, target)  # atomic: a concurrent push sees all or nothing
@@ -308,36 +309,50 @@ def _pieces(stream: IO[bytes], inflate) -> Iterator[bytes]:
 
 def _stream(
     service: str, cmd: list[str], env: dict, path: Path, body: IO[bytes]
-) -> Iterator[bytes]:
-    """Run ``cmd`` on ``body`` and yield its stdout as it comes. Started before
-    the first chunk is requested, so the process overlaps the response headers;
-    a client that goes away closes the generator, which kills git."""
+) -> _GitOutput:
+    """Start ``cmd`` on ``body``; its stdout becomes the response body."""
     stderr = tempfile.TemporaryFile()
     try:
         proc = subprocess.Popen(
             cmd, stdin=body, stdout=subprocess.PIPE, stderr=stderr, env=env, cwd=path
         )
+    except BaseException:
+        stderr.close()
+        raise
     finally:
         body.close()  # the child holds its own descriptor
+    return _GitOutput(service, proc, stderr)
 
-    def generate() -> Iterator[bytes]:
+
+class _GitOutput:
+    """A WSGI body that yields git's stdout as it comes. The server calls
+    ``close`` when the response ends, is abandoned by the client, or is never
+    iterated at all: git is reaped (killed if still running) in every case."""
+
+    def __init__(self, service: str, proc: subprocess.Popen, stderr: IO[bytes]):
+        self.service, self.proc, self.stderr = service, proc, stderr
+        self.finished = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        while chunk := self.proc.stdout.read1(CHUNK):
+            yield chunk
+        self.finished = True
+
+    def close(self) -> None:
+        proc = self.proc
         try:
-            while chunk := proc.stdout.read1(CHUNK):
-                yield chunk
-            proc.wait(timeout=60)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            proc.stdout.close()
-            if proc.returncode:
-                stderr.seek(0)
-                log.warning(
-                    "%s exited %s: %s",
-                    service,
-                    proc.returncode,
-                    stderr.read(4000).decode(errors="replace"),
-                )
-            stderr.close()
-
-    return generate()
+            # After EOF git is exiting; before it, nobody will read the rest.
+            proc.wait(timeout=30 if self.finished else 0)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        if proc.returncode:
+            self.stderr.seek(0)
+            log.warning(
+                "%s exited %s: %s",
+                self.service,
+                proc.returncode,
+                self.stderr.read(4000).decode(errors="replace"),
+            )
+        self.stderr.close()

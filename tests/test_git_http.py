@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import gzip
+import os
+from pathlib import Path
 
 import pytest
 
@@ -250,3 +252,35 @@ def test_request_bodies_are_bounded(site, config):
     finally:
         site.app.config["GIT_MAX_REQUEST_BYTES"] = 100 * 1024 * 1024
         site.app.extensions.pop("ade.git_http", None)
+
+
+def _git_children() -> list[str]:
+    """``/proc`` entries of git processes whose parent is this test process
+    (running or zombie)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        comm = fields[0].split("(", 1)[1]
+        ppid = int(fields[1].split()[1])
+        if ppid == os.getpid() and comm.startswith("git"):
+            found.append(stat.parent.name)
+    return found
+
+
+def test_an_abandoned_response_reaps_git(site, client, config):
+    path, _repo = config
+    headers = {
+        **_basic(site.tokens["viewer"]),
+        "Git-Protocol": "version=2",
+        "Content-Type": "application/x-git-upload-pack-request",
+    }
+    resp = client.post(
+        f"{path}/git-upload-pack", data=LS_REFS, headers=headers, buffered=False
+    )
+    assert resp.status_code == 200
+    assert _git_children(), "git should be running (or waiting to be reaped)"
+    resp.close()  # never read: what a client that hangs up leaves behind
+    assert _git_children() == []
