@@ -1,10 +1,11 @@
-"""kill -9 at random moments during publishes and saves: after every restart git
-and SQL agree, and an interrupted publish is either complete or absent (SPEC §3).
+"""kill -9 at random moments during publishes, reverts and saves: after every
+restart git and SQL agree, and an interrupted publish is complete or absent (SPEC §3).
 
-``ade serve --workers 1`` runs as a subprocess on a temp SQLite data dir; a
-publisher thread and a saver thread hit it back to back while the test SIGKILLs
-the server's whole process group after a random delay, then restarts it (which runs
-the reconciler before serving) and checks the index against the refs.
+``ade serve --workers 1`` runs as a subprocess on a temp SQLite data dir; a publisher
+thread (which also reverts now and then) and a saver thread hit it back to back while
+the test SIGKILLs the server's whole process group after a random delay, then
+restarts it (which runs the reconciler before serving) and checks the index against
+the refs.
 """
 
 from __future__ import annotations
@@ -72,6 +73,11 @@ def test_kill_minus_nine_never_leaves_git_and_sql_disagreeing(tmp_path):
     state = {"semver": 0, "save": 0, "acked": [], "in_flight": None, "saved": 0}
 
     def publish(w: Worker) -> None:
+        if state["acked"] and rng.random() < 0.2:
+            status, body, _ = call(server.base, "POST", f"{url}/revert", token)
+            if status not in (200, 409):  # 409: nothing earlier to revert to
+                w.unexpected.append(("revert", status, body))
+            return
         state["semver"] += 1
         semver = f"1.0.{state['semver']}"
         state["in_flight"] = semver
