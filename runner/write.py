@@ -30,6 +30,7 @@ MAX_CELL_CHARS = 32767
 ISSUE_HEADERS = ("sheet", "row", "field", "code", "severity", "message")
 EPOCH = dt.datetime(1899, 12, 30)
 FIRST_SERIAL_DAY = 61  # 1900-03-01; earlier dates hit Excel's 1900 leap-year bug
+EPOCH_DAY = EPOCH.toordinal()
 STYLE_DATE, STYLE_DATETIME, STYLE_TIME = 1, 2, 3  # indexes into cellXfs below
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -230,6 +231,11 @@ def _column_cells(values: list[Any], letter: str, first: int) -> list[str]:
             append(f'<c r="{letter}{i}"><v>{value}</v></c>')
         elif kind is float and math.isfinite(value):
             append(f'<c r="{letter}{i}"><v>{value!r}</v></c>')
+        elif (
+            kind is dt.date
+            and (days := value.toordinal() - EPOCH_DAY) >= FIRST_SERIAL_DAY
+        ):
+            append(f'<c r="{letter}{i}" s="{STYLE_DATE}"><v>{days}</v></c>')
         else:
             append(_other_cell(value, letter, i))
     return out
