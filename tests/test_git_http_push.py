@@ -50,20 +50,17 @@ def _commit(git, dest, files: dict[str, bytes | None], message="change") -> str:
 
 
 def _draft_shas(site, repo) -> dict[str, str]:
-    """``{path: ETag}`` of the draft: through ``GET draft/files`` when the API has
-    it, else straight from the store (the same blob ids the API reports)."""
+    """``{path: ETag}`` of the draft as ``GET draft/files`` reports it."""
     config_id = repo.path.name.removesuffix(".git")
     url = f"/api/v1/workspaces/acme/configs/{config_id}/draft/files"
-    if any("/draft/files" in rule.rule for rule in site.app.url_map.iter_rules()):
-        client = site.app.test_client()
-        listing = client.get(url, headers=bearer(site.tokens["viewer"]))
-        assert listing.status_code == 200, listing.json
-        shas = {f["path"]: f["sha"] for f in listing.json}
-        for path, sha in shas.items():
-            one = client.get(f"{url}/{path}", headers=bearer(site.tokens["viewer"]))
-            assert one.headers["ETag"].strip('"') == sha
-        return shas
-    return {f.path: f.sha for f in repo.list_files("draft")}
+    client = site.app.test_client()
+    listing = client.get(url, headers=bearer(site.tokens["viewer"]))
+    assert listing.status_code == 200, listing.json
+    shas = {f["path"]: f["sha"] for f in listing.json}
+    for path, sha in shas.items():
+        one = client.get(f"{url}/{path}", headers=bearer(site.tokens["viewer"]))
+        assert one.headers["ETag"].strip('"') == sha
+    return shas
 
 
 def test_a_valid_push_lands_on_the_draft(site, git, work):

@@ -140,7 +140,8 @@ def manifest_problems(
         manifest = json.loads(files[MANIFEST].decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         return [f"{MANIFEST}: not valid JSON: {exc}"]
-    return [f"{MANIFEST}: {p}" for p in validate_manifest(manifest, paths)]
+    problems = validate_manifest(manifest, paths)
+    return [f"{MANIFEST}: {p.removeprefix('manifest: ')}" for p in problems]
 
 
 def format_verdict(verdict: Verdict) -> str:
@@ -162,17 +163,15 @@ def format_verdict(verdict: Verdict) -> str:
 # ----- the hook process ----------------------------------------------------------
 
 
-def open_pushed_repo(path: Path, settings: RepoSettings, env: Mapping[str, str]):
+def open_pushed_repo(
+    path: Path, settings: RepoSettings, env: Mapping[str, str]
+) -> ConfigRepo:
     """The repo at ``path`` seeing the objects receive-pack still holds in
-    quarantine (``GIT_QUARANTINE_PATH``): libgit2 ignores git's environment, so
-    the quarantine directory is added as an alternate object store."""
-    repo = ConfigRepo(path, settings)
+    quarantine (``GIT_QUARANTINE_PATH``), which libgit2 would not look at."""
     quarantine = env.get("GIT_QUARANTINE_PATH") or env.get("GIT_OBJECT_DIRECTORY")
-    if quarantine:
-        # ConfigRepo has no public way to add an object directory; this is the
-        # one place outside repos/ that reaches into it.
-        repo._repo.odb.add_disk_alternate(quarantine)  # noqa: SLF001
-    return repo
+    return ConfigRepo(
+        path, settings, extra_object_dirs=[quarantine] if quarantine else []
+    )
 
 
 def git_is_ancestor(git: str, path: Path):
