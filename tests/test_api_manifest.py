@@ -179,3 +179,21 @@ def test_add_column_with_a_template_and_errors(cfg):
     )
     keys = [c["key"] for c in cfg.manifest()[0]["columns"]]
     assert keys == ["email", "notes"]
+
+
+def test_deeply_nested_json_is_a_400_not_a_500(cfg):
+    abyss = "[" * 100_000 + "]" * 100_000  # beyond Python's recursion limit
+    assert cfg.patch('{"name": ' + abyss + "}").status_code == 400
+    resp = cfg.env.client.post(
+        cfg.base + "/draft/files",
+        data='{"path": "a.py", "code": ' + abyss + "}",
+        content_type="application/json",
+        headers=cfg.headers(),
+    )
+    assert resp.status_code == 400
+    deep = '{"capabilities": {"resources": ' + '{"a": ' * 900 + "1" + "}" * 902
+    resp = cfg.patch(deep)
+    assert resp.status_code == 400 and "deeper" in resp.json["detail"]
+    sha = cfg.file("manifest.json")["sha"]
+    resp = cfg.put("manifest.json", deep, **{"If-Match": sha})
+    assert resp.status_code == 400 and cfg.file("manifest.json")["sha"] == sha

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 MANIFEST = "manifest.json"
 RETRIES = 8
+MAX_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,19 @@ class Snapshot:
     manifest: Any
 
 
+def check_depth(value: Any, what: str = "manifest") -> None:
+    """400 when ``value`` nests deeper than MAX_DEPTH (the recursive helpers —
+    merge patch, JSON encoding — would otherwise hit Python's recursion limit)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise BadRequest(f"The {what} nests deeper than {MAX_DEPTH} levels.")
+        children = item.values() if isinstance(item, dict) else item
+        if isinstance(item, dict | list):
+            stack.extend((child, depth + 1) for child in children)
+
+
 def parse(data: bytes) -> Any:
     """The manifest object of ``data``; 400 if it is not JSON (NaN is not JSON)."""
 
@@ -54,11 +68,13 @@ def parse(data: bytes) -> Any:
         raise ValueError(f"{name} is not valid JSON")
 
     try:
-        return json.loads(data.decode("utf-8"), parse_constant=no_constants)
+        manifest = json.loads(data.decode("utf-8"), parse_constant=no_constants)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ValidationFailed(
             "manifest.json is not valid JSON.", errors={"manifest": [str(exc)]}
         ) from exc
+    check_depth(manifest)
+    return manifest
 
 
 def serialize(manifest: Any) -> bytes:
@@ -207,6 +223,7 @@ def patch_manifest(
     """Apply an RFC 7386 merge patch and write the valid result. Without
     ``expected_sha`` a concurrent manifest change is merged over (the patch is
     re-applied to the new manifest); with it, such a change is a 412."""
+    check_depth(patch, "patch")
     for _attempt in range(RETRIES):
         snapshot = load_snapshot(draft.repo, draft.repo.resolve("draft"))
         if expected_sha is not None:
