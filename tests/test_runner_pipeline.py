@@ -497,3 +497,20 @@ def test_a_package_without_columns_still_runs(tmp_path):
 
     rows = list(load_workbook(tmp_path / "out.xlsx")["Normalized"].values)
     assert rows == [("source_sheet", "source_row"), ("Sheet1", 4), ("Sheet1", 5)]
+
+
+def test_logs_are_capped_and_long_lines_cut(tmp_path):
+    cfg = roster_package(
+        tmp_path,
+        files={
+            "run.py": "def run_start(*, ctx, **_):\n"
+            "    ctx.log('x' * 5000)\n"
+            "    for i in range(1500):\n"
+            "        ctx.log(i)\n"
+        },
+    )
+    logs = run_tables(cfg, ROSTER)["logs"]
+    assert len(logs) == 1001
+    assert logs[0] == "x" * 2000 + "…"
+    assert logs[1:3] == ["0", "1"]
+    assert logs[-1] == "... 501 more log lines dropped"
