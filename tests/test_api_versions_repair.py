@@ -206,3 +206,34 @@ def test_ade_repair_prints_changes(app, cfg, repo, publish):
     assert "1.0.0 marked published" in result.output
     result = runner.invoke(repair_command)
     assert "nothing to repair" in result.output
+
+
+def test_publish_whose_main_cannot_move_is_finished_by_the_reconciler(
+    app, cfg, repo, publish
+):
+    from repos.store import Store
+
+    publish("1.0.0")
+    save(repo, "startup.py", "# 1.1\n")
+    # A writer holds main's lock and keeps it (fresh, so never "stale"): the tag
+    # is written, moving main gives up quickly.
+    app.extensions["ade.store"] = Store(
+        app.config["DATA_DIR"] / "repos", retry_seconds=0.3, stale_lock_seconds=3600
+    )
+    lock = repo.path / "refs" / "heads" / "main.lock"
+    lock.write_text("held\n")
+    client = app.test_client()
+    resp = client.post(
+        f"{publish.url}/publish", json={"semver": "1.1.0"}, headers=publish.headers
+    )
+    assert resp.status_code == 409, resp.json
+    assert "1.1.0" in {t.semver for t in repo.tags()}
+    assert statuses(app, cfg)["1.0.0"] == "published"
+    lock.unlink()
+    reconcile(app)  # what `ade serve` / `ade repair` would do next
+    assert statuses(app, cfg) == {
+        None: "draft",
+        "1.0.0": "deprecated",
+        "1.1.0": "published",
+    }
+    assert_git_matches_sql(repo, index_rows(app, cfg["id"]))

@@ -25,6 +25,7 @@ from app.models import Config, ConfigVersion, utcnow
 from app.services.configs import config_lock, semver_key, version_dict
 from app.services.repair import reconcile_config
 from app.services.store import author_for, open_repo
+from repos.errors import RepoError, TagExists
 from repos.repo import ConfigRepo
 from runner.guardrails import check_files
 from runner.manifest import validate_manifest
@@ -94,12 +95,21 @@ def publish(config: Config, principal: Principal, semver: str, message: str) -> 
             raise ValidationFailed(
                 "The draft cannot be published.", errors=errors, findings=findings
             )
-        tag = repo.publish(
-            semver,
-            message or f"Version {semver}",
-            tagger=author_for(principal),
-            ref=commit,
-        )
+        try:
+            tag = repo.publish(
+                semver,
+                message or f"Version {semver}",
+                tagger=author_for(principal),
+                ref=commit,
+            )
+        except TagExists:
+            raise
+        except RepoError:
+            if semver not in {t.semver for t in repo.tags()}:
+                raise  # nothing was written: the publish did not happen
+            # The tag exists but moving main failed: finish the publish the way
+            # the reconciler finishes an interrupted one (it rolls forward).
+            return _finish_through_reconciler(session, config, repo, semver)
         previous = session.scalar(
             select(ConfigVersion).where(
                 ConfigVersion.config_id == config.id,
@@ -128,6 +138,16 @@ def publish(config: Config, principal: Principal, semver: str, message: str) -> 
             reconcile_config(session, config, repo)
             raise Conflict("A concurrent publish won; reload the versions.") from exc
         return version_dict(row)
+
+
+def _finish_through_reconciler(session, config, repo, semver: str) -> dict:
+    reconcile_config(session, config, repo)
+    row = session.scalar(
+        select(ConfigVersion).where(
+            ConfigVersion.config_id == config.id, ConfigVersion.semver == semver
+        )
+    )
+    return version_dict(row)
 
 
 def revert(config: Config) -> dict:
