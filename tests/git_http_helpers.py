@@ -11,16 +11,15 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from werkzeug.serving import make_server
 
 from app import create_app, db
-from app.models import Config, new_id
 from app.services.store import get_store
 from app.services.tokens import create_token
 from app.services.workspaces import create_workspace
 from repos.repo import ConfigRepo
-from repos.scaffold import scaffold_files
 from repos.types import Author
 
 AUTHOR = Author("setup", "setup@ade.local")
@@ -40,24 +39,6 @@ def live_server(app) -> Iterator[str]:
         server.server_close()
 
 
-def make_config(
-    app, workspace_id: str, slug: str, files: Mapping[str, bytes] | None = None
-) -> ConfigRepo:
-    """A config row plus its repo (the scaffold on draft), as the API makes them."""
-    with app.app_context():
-        session = app.extensions["ade.sessionmaker"]()
-        config_id = new_id()
-        repo = get_store().create(
-            workspace_id, config_id, dict(files or scaffold_files(slug)), AUTHOR
-        )
-        session.add(
-            Config(id=config_id, workspace_id=workspace_id, slug=slug, title=slug)
-        )
-        session.commit()
-        session.close()
-    return repo
-
-
 @dataclass
 class Site:
     """A live app with workspace ``acme`` (one token per role), an instance-admin
@@ -72,13 +53,19 @@ class Site:
     outsider: str
     _count: itertools.count = field(default_factory=itertools.count)
 
-    def config(
-        self, files: Mapping[str, bytes] | None = None
-    ) -> tuple[str, ConfigRepo]:
-        """A new config of ``acme``: its ``/git/...`` path and its repo."""
+    def config(self) -> tuple[str, ConfigRepo]:
+        """A new config of ``acme`` made through the API: the path of its
+        ``clone_url`` and its repo."""
         slug = f"cfg{next(self._count)}"
-        repo = make_config(self.app, self.workspace_id, slug, files)
-        return f"/git/acme/{slug}.git", repo
+        resp = self.app.test_client().post(
+            "/api/v1/workspaces/acme/configs",
+            json={"slug": slug, "title": slug.title()},
+            headers={"Authorization": f"Bearer {self.tokens['admin']}"},
+        )
+        assert resp.status_code == 201, resp.json
+        with self.app.app_context():
+            repo = get_store().open(self.workspace_id, resp.json["id"])
+        return urlsplit(resp.json["clone_url"]).path, repo
 
     def url(self, path: str, token: str) -> str:
         return url_with_token(self.base, path, token)

@@ -64,15 +64,22 @@ def test_fetch_after_publish_brings_the_tag_and_main(
     dest = tmp_path / "work"
     git.run(*proto, "clone", url, str(dest))
     repo.write_file("notes.md", b"v1 notes\n", author=AUTHOR, create=True)
-    tag = repo.publish("1.0.0", "first release", tagger=AUTHOR)
+    config_id = repo.path.name.removesuffix(".git")
+    published = site.app.test_client().post(
+        f"/api/v1/workspaces/acme/configs/{config_id}/publish",
+        json={"semver": "1.0.0", "message": "first release"},
+        headers={"Authorization": f"Bearer {site.tokens['publisher']}"},
+    )
+    assert published.status_code == 201, published.json
+    version = published.json
     repo.write_file("notes.md", b"after v1\n", author=AUTHOR)  # draft moves on
 
     fetched = git.run(*proto, "fetch", "--tags", "origin", cwd=dest)
     assert "v1.0.0" in fetched.stderr
-    files_hash = repo.tree_id("v1.0.0")
-    assert git.output("rev-parse", "v1.0.0^{tree}", cwd=dest) == files_hash
+    tag_tree = git.output("rev-parse", "v1.0.0^{tree}", cwd=dest)
+    assert tag_tree == version["files_hash"]
     assert git.output("cat-file", "-t", "v1.0.0", cwd=dest) == "tag"  # annotated
-    assert git.output("rev-parse", "origin/main", cwd=dest) == tag.commit
+    assert git.output("rev-parse", "origin/main", cwd=dest) == version["commit"]
     assert git.output("rev-parse", "origin/draft", cwd=dest) == repo.resolve("draft")
 
     # A fresh clone now checks out main: the published files, not the draft.
