@@ -121,22 +121,31 @@ class _BackgroundWriter:
         self._out = out
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread: threading.Thread | None = threading.Thread(
+            target=self._drain, daemon=True
+        )
 
     def __enter__(self) -> _BackgroundWriter:
-        self._thread.start()
+        try:
+            self._thread.start()
+        except RuntimeError:  # no thread to spare (sandbox process limit): inline
+            self._thread = None
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._queue.put(None)
-        self._thread.join()
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
         if self._error is not None and exc_info[0] is None:
             raise self._error
 
     def write(self, data: bytes) -> None:
         if self._error is not None:
             raise self._error
-        self._queue.put(data)
+        if self._thread is None:
+            self._out.write(data)
+        else:
+            self._queue.put(data)
 
     def _drain(self) -> None:
         while (data := self._queue.get()) is not None:

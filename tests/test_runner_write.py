@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import fractions
+import threading
 import zipfile
 
 import pytest
@@ -168,3 +169,16 @@ def test_more_rows_than_a_sheet_holds_is_refused(tmp_path, monkeypatch):
         "3 more issues not listed",
     ]
     assert len(issues) == 4
+
+
+def test_writes_inline_when_no_thread_can_start(tmp_path, monkeypatch):
+    def refuse(self):
+        raise RuntimeError("can't start new thread")  # RLIMIT_NPROC reached
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    out = tmp_path / "out.xlsx"
+    write_workbook(out, ["a"], [OutputTable("S", [[1, "x"]], [1, 2])], [])
+    monkeypatch.undo()
+    assert read(out)["Normalized"] == [
+        ["a", "source_sheet", "source_row"], [1, "S", 1], ["x", "S", 2],
+    ]  # fmt: skip
