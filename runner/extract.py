@@ -13,7 +13,7 @@ from pathlib import Path
 
 from runner.headers import find_hint_row, header_texts
 from runner.readers import SheetData, WorkbookError, read_sheets
-from runner.rowkinds import EMPTY, kinds, shape_of
+from runner.rowkinds import EMPTY, Shape, kinds
 from runner.tables import Block, segment
 
 __all__ = ["Extraction", "Table", "WorkbookError", "column_letter", "extract"]
@@ -77,20 +77,22 @@ def sheet_tables(
     rows = sheet.rows
     if not rows:
         return []
-    ks = kinds(rows)
+    ks, shapes = kinds(rows)
     hint = find_hint_row(rows, header_row, contains, sheet.row0)
     merged = tuple(
         (r0 - sheet.row0, c0 - sheet.col0, r1 - sheet.row0, c1 - sheet.col0)
         for r0, c0, r1, c1 in sheet.merged
     )
-    return [_table(sheet, b, merged, ks) for b in segment(rows, ks, hint)]
+    return [_table(sheet, b, merged, ks, shapes) for b in segment(rows, ks, hint)]
 
 
-def _table(sheet: SheetData, block: Block, merged, ks: list[str]) -> Table:
+def _table(
+    sheet: SheetData, block: Block, merged, ks: list[str], shapes: list[Shape]
+) -> Table:
     rows = sheet.rows
     lines = range(block.header[0], block.header[1] + 1) if block.header else range(0)
     body = range(block.body[0], block.body[1] + 1) if block.body else range(0)
-    c0, c1 = _span(rows, lines, body)
+    c0, c1 = _span(shapes, lines, body)
     # Merged header cells may reach beyond the written cells.
     for r0, mc0, _r1, mc1 in merged:
         if r0 in lines and mc0 <= c1 and mc1 >= c0:
@@ -120,16 +122,16 @@ def _table(sheet: SheetData, block: Block, merged, ks: list[str]) -> Table:
     )
 
 
-def _span(rows: list[list], lines: range, body: range) -> tuple[int, int]:
-    c0, c1 = len(rows[0]), -1
-    seen: set[int] = set()
-    for rng in (lines, body):
-        for i in rng:
-            s = shape_of(rows[i])
-            if s.count and id(s) not in seen:  # one look per distinct row shape
-                seen.add(id(s))
-                c0, c1 = min(c0, s.first), max(c1, s.last)
-    return (c0, c1) if c1 >= 0 else (0, 0)
+def _span(shapes: list[Shape], lines: range, body: range) -> tuple[int, int]:
+    # Distinct shapes only (a C-level set of a slice): a 100,000-row table has a
+    # handful of them.
+    distinct = set(shapes[lines.start : lines.stop]) | set(
+        shapes[body.start : body.stop]
+    )
+    used = [s for s in distinct if s.count]
+    if not used:
+        return 0, 0
+    return min(s.first for s in used), max(s.last for s in used)
 
 
 def _data_rows(
@@ -141,9 +143,14 @@ def _data_rows(
     width: int,
     row0: int,
 ) -> tuple[list[list], list[int]]:
+    whole = c0 == 0 and c1 == width - 1
+    if whole and EMPTY not in ks[body.start : body.stop]:
+        # The common large case: no copying, no per-row Python work.
+        return rows[body.start : body.stop], list(
+            range(body.start + row0 + 1, body.stop + row0 + 1)
+        )
     data: list[list] = []
     numbers: list[int] = []
-    whole = c0 == 0 and c1 == width - 1
     for i in body:
         if ks[i] == EMPTY:
             continue  # spacer rows inside the data carry nothing

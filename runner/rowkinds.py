@@ -25,7 +25,7 @@ _PLACEHOLDER = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity hash: one object per type tuple
 class Shape:
     """Features of one type tuple."""
 
@@ -81,12 +81,14 @@ def kind_of(row: list, shape: Shape | None = None) -> str:
     return DATA
 
 
-def kinds(rows: list[list]) -> list[str]:
-    """Kind of every row; the one full pass over a sheet."""
+def kinds(rows: list[list]) -> tuple[list[str], list[Shape]]:
+    """Kind and ``Shape`` of every row; the one full pass over a sheet."""
     out = []
-    append = out.append
+    shapes = []
+    append, keep = out.append, shapes.append
     for row in rows:
         s = shape_of(row)
+        keep(s)
         if s.count == 0:
             append(EMPTY)
         elif s.numeric == 0:
@@ -95,7 +97,7 @@ def kinds(rows: list[list]) -> list[str]:
             append(DATA)
         else:
             append(kind_of(row, s))
-    return out
+    return out, shapes
 
 
 def is_missing(text: str) -> bool:
