@@ -1,7 +1,7 @@
 """Browser tests: the real app served by werkzeug on 127.0.0.1 (port 0, a thread),
 driven by Playwright through Debian's chromium (never ``playwright install``).
 
-One server, one database and one browser per session (starting chromium and
+One server, one database and one browser for this package (starting chromium and
 migrating cost seconds); every test gets its own browser context and its own config.
 A failing test leaves a screenshot in ``test-artifacts/browser/``.
 """
@@ -42,7 +42,7 @@ def _missing(what: str):
     pytest.skip(what)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def vendored_static():
     """Monaco must be vendored into the app's static dir (``make setup-js``)."""
     loader = ROOT / "app" / "editor" / "static" / "vs" / "loader.js"
@@ -54,7 +54,7 @@ def vendored_static():
     return loader.parent
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_app(tmp_path_factory, vendored_static):
     """The app on a temp data dir and SQLite, with an instance-admin token."""
     tmp = tmp_path_factory.mktemp("browser")
@@ -69,7 +69,7 @@ def live_app(tmp_path_factory, vendored_static):
     return app
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(live_app):
     """Serve the app on 127.0.0.1:<free port> in a thread; yields the base URL."""
     srv = make_server("127.0.0.1", 0, live_app, threaded=True)
@@ -80,18 +80,18 @@ def server(live_app):
     thread.join(timeout=5)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api(live_app):
     """A test client for setting the scene through the API."""
     return live_app.test_client()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def admin_secret(live_app):
     return live_app.config["TEST_ADMIN_TOKEN"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def ws(api, admin_secret):
     """Workspace ``acme`` with an author and a publisher token."""
     resp = api.post(
@@ -139,7 +139,7 @@ def _chromium() -> str:
     _missing("Debian's chromium is not installed")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     from playwright.sync_api import sync_playwright
 

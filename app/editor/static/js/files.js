@@ -67,7 +67,10 @@ export class Files {
       const { data, etag } = await api("GET", this.url(path));
       const uri = this.monaco.Uri.from({ scheme: "ade", path: "/" + path });
       const model = this.monaco.editor.createModel(data.code ?? "", languageOf(path), uri);
-      tab = { path, model, sha: data.sha || etag, savedAlt: model.getAlternativeVersionId(), viewState: null };
+      // Binary files (not UTF-8) are shown read-only: saving them as text would corrupt them.
+      tab = { path, model, sha: data.sha || etag, savedAlt: model.getAlternativeVersionId(), viewState: null, binary: Boolean(data.binary) };
+      if (tab.binary) model.setValue("(binary file: edit it with git)");
+      tab.savedAlt = model.getAlternativeVersionId();
       model.onDidChangeContent(() => this.render());
       this.tabs.set(path, tab);
     }
@@ -81,6 +84,7 @@ export class Files {
     const tab = this.tabs.get(path);
     this.active = path;
     this.editor.setModel(tab.model);
+    this.editor.updateOptions({ readOnly: tab.binary });
     if (tab.viewState) this.editor.restoreViewState(tab.viewState);
     this.host.hidden = false;
     document.getElementById("empty-editor").hidden = true;
