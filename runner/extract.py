@@ -55,18 +55,20 @@ def extract(
     otherwise the first row holding all of ``header_row_contains`` (case-insensitive
     substrings) does; otherwise a heuristic finds each table's header block.
     ``include``/``exclude`` are sheet names or globs, case-insensitive.
-    ``progress("extract", percent)`` is called after each sheet.
+    ``progress("extract", rows)`` is called after each sheet with the number of sheet
+    rows read so far (the engine's ``(phase, rows)`` convention).
     Raises ``WorkbookError`` for anything that is not a readable XLSX workbook.
     Empty data rows are left out; ``row_numbers`` keeps the sheet positions.
     """
-    total, sheets = read_sheets(Path(path), include, exclude)
+    _total, sheets = read_sheets(Path(path), include, exclude)
     tables: list[Table] = []
-    done = 0
+    done = rows = 0
     for sheet in sheets:
         tables += sheet_tables(sheet, header_row, header_row_contains)
         done += 1
+        rows += len(sheet.rows)
         if progress is not None:
-            progress("extract", done * 100 // max(total, 1))
+            progress("extract", rows)
     return Extraction(sheets_scanned=done, tables=tables)
 
 
