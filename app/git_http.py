@@ -186,6 +186,8 @@ def _runtime() -> _Runtime:
     runtime = current_app.extensions.get("ade.git_http")
     if runtime is None:
         cfg = current_app.config
+        if cfg["GIT_PUSH_GUARDRAILS"] not in ("warn", "block"):
+            raise ValueError("GIT_PUSH_GUARDRAILS must be 'warn' or 'block'")
         store = get_store()
         base = cfg["DATA_DIR"] / "git-http"
         home = base / "home"

@@ -212,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     except RepoError as exc:
         verdict = Verdict(errors=[f"cannot check the push: {exc}"])
+    except Exception as exc:  # noqa: BLE001 - a bug must still refuse, and say so
+        verdict = Verdict(errors=[f"internal error checking the push: {exc!r}"])
     sys.stderr.write(format_verdict(verdict))
     return 0 if verdict.accepted else 1
 
