@@ -321,3 +321,12 @@ def test_missing_input_is_an_error_not_an_exception(tmp_path):
     result = run_sandboxed(config, tmp_path / "missing.xlsx", None, entry=SMOKE)
     assert not result.ok
     assert result.error.startswith("cannot stage the run: ")
+
+
+@pytest.mark.skipif(not ISOLATED, reason="needs a pid namespace")
+def test_worker_sees_no_other_process(tmp_path):
+    assert sandbox_capabilities()["pid_namespace"]
+    result = run(tmp_path, "import os\nreturn sorted(os.listdir('/proc'))\n")
+    assert result.ok, result.error
+    pids = [p for p in result.report["scores"]["x.detect_x"] if p.isdigit()]
+    assert pids == ["1"]  # itself, as the namespace's init; the service is hidden

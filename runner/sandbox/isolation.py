@@ -1,12 +1,15 @@
 """Process isolation: uid leases, the worker's command line, the final sweep.
 
 As root the worker is started as
-``unshare --net -- setpriv --reuid=U --regid=U --clear-groups --no-new-privs -- python
--I -S -B -c ...``: a fresh network namespace (only a down loopback: "network is
-unreachable"), an unprivileged uid so that file permissions and ``RLIMIT_NPROC`` hold,
-and no way back to privileges.  Each concurrent worker leases its own uid, so
-``RLIMIT_NPROC`` is per worker and every process left with that uid after the run (a
-fork that called ``setsid`` to leave the process group) can be killed without touching
+``unshare --net --pid --fork --mount-proc --kill-child -- setpriv --reuid=U --regid=U
+--clear-groups --no-new-privs -- python -I -S -B -c ...``: a fresh network namespace
+(only a down loopback: "network is unreachable"), a pid namespace with its own /proc
+(no other process visible; everything it forked dies with it), an unprivileged uid so
+that file permissions and ``RLIMIT_NPROC`` hold, and no way back to privileges.
+
+Each concurrent worker leases its own uid, so ``RLIMIT_NPROC`` is per worker and every
+process left with that uid after the run (belt and braces: without the pid namespace a
+fork that called ``setsid`` leaves the process group) can be killed without touching
 anyone else.
 """
 
@@ -132,8 +135,19 @@ def kill_uid(uid: int, settle: float = 0.0) -> int:
         time.sleep(0.005)
 
 
+# A pid namespace with its own /proc: the worker sees no other process (no command
+# lines of the service), and when it exits the kernel kills everything it forked. The
+# worker is the namespace's init, so SIGXCPU (default action) is ignored and the hard
+# CPU limit's SIGKILL ends it; unshare then reports a signal death as status 1.
+PID_NAMESPACE = ["--pid", "--fork", "--mount-proc", "--kill-child"]
+
+
 def worker_command(
-    isolation: Isolation, uid: int | None, args: dict, code: str = BOOTSTRAP
+    isolation: Isolation,
+    uid: int | None,
+    args: dict,
+    code: str = BOOTSTRAP,
+    pid_namespace: bool = True,
 ) -> list[str]:
     """The argv that starts one worker; ``uid`` None means limits only."""
     python = [isolation.python, "-I", "-S", "-B", "-c", code, json.dumps(args)]
@@ -142,6 +156,7 @@ def worker_command(
     return [
         isolation.unshare,
         "--net",
+        *(PID_NAMESPACE if pid_namespace else []),
         "--",
         isolation.setpriv,
         f"--reuid={uid}",
@@ -160,6 +175,7 @@ def probe(isolation: Isolation) -> dict:
         "mode": "limits-only",
         "uid_drop": False,
         "network_namespace": False,
+        "pid_namespace": False,
         "process_sweep": False,
         "rlimits": ["cpu", "as", "fsize", "nofile", "core", "nproc"],
         "isolated_python": True,
@@ -181,38 +197,53 @@ def probe(isolation: Isolation) -> dict:
     if lease.uid is None:
         caps["reason"] = "no free sandbox uid for the probe"
         return caps
-    code = (
-        "import os, socket, sys; s = socket.socket(); s.settimeout(1)\n"
-        "try:\n    s.connect(('127.0.0.1', 9)); net = 'open'\n"
-        "except OSError as e:\n    net = e.errno\n"
-        "import runner.sandbox.worker\n"
-        "print(os.getuid(), net)"
-    )
-    code = f"import sys; sys.path[0:0] = {worker_sys_path()!r}\n" + code
-    cmd = worker_command(isolation, lease.uid, {}, code)
     try:
-        out = subprocess.run(
-            cmd, env={}, capture_output=True, timeout=30, cwd="/", text=True
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        caps["reason"] = f"isolated worker did not start: {exc}"
-        return caps
+        outcome = _probe_run(isolation, lease.uid, pid_namespace=True)
+        if outcome is not None:
+            caps["pid_namespace_error"] = outcome
+            outcome = _probe_run(isolation, lease.uid, pid_namespace=False)
     finally:
         lease.release()
-    words = out.stdout.split()
-    if out.returncode != 0 or len(words) != 2 or words[0] != str(lease.uid):
-        last = (out.stderr.strip().splitlines() or ["no output"])[-1]
-        caps["reason"] = f"isolated worker failed: {last}"
-        return caps
-    if words[1] != str(errno.ENETUNREACH):
-        caps["reason"] = f"network namespace not effective (connect: {words[1]})"
+    if outcome is not None:
+        caps["reason"] = outcome
         return caps
     first = isolation.uid_first
     caps.update(
         mode="isolated",
         uid_drop=True,
         network_namespace=True,
+        pid_namespace="pid_namespace_error" not in caps,
         process_sweep=True,
         uids=f"{first}-{first + isolation.uid_count - 1}",
     )
     return caps
+
+
+def _probe_run(isolation: Isolation, uid: int, *, pid_namespace: bool) -> str | None:
+    """Start a probe worker as ``uid``; None when uid, network (and pid namespace)
+    are as expected, else the reason."""
+    code = (
+        f"import sys; sys.path[0:0] = {worker_sys_path()!r}\n"
+        "import os, socket; s = socket.socket(); s.settimeout(1)\n"
+        "try:\n    s.connect(('127.0.0.1', 9)); net = 'open'\n"
+        "except OSError as e:\n    net = e.errno\n"
+        "import runner.sandbox.worker\n"
+        "procs = sum(p.isdigit() for p in os.listdir('/proc'))\n"
+        "print(os.getuid(), net, procs)"
+    )
+    cmd = worker_command(isolation, uid, {}, code, pid_namespace)
+    try:
+        out = subprocess.run(
+            cmd, env={}, capture_output=True, timeout=30, cwd="/", text=True
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"isolated worker did not start: {exc}"
+    words = out.stdout.split()
+    if out.returncode != 0 or len(words) != 3 or words[0] != str(uid):
+        last = (out.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"isolated worker failed: {last}"
+    if words[1] != str(errno.ENETUNREACH):
+        return f"network namespace not effective (connect: {words[1]})"
+    if pid_namespace and words[2] != "1":
+        return f"pid namespace not effective ({words[2]} processes visible)"
+    return None

@@ -156,7 +156,9 @@ def run_sandboxed(
     root = Path(tempfile.mkdtemp(prefix="ade-sandbox-", dir=isolation.scratch_root))
     try:
         if uid is not None:
-            kill_uid(uid, settle=2.0)  # leftovers of a service that crashed mid-run
+            # Leftovers of a crashed service, and the zombies of the last run with
+            # this uid: they count against RLIMIT_NPROC until reaped.
+            kill_uid(uid, settle=2.0)
         try:
             config, staged = _prepare_scratch(
                 root, Path(config_dir), Path(input_path), uid
@@ -218,8 +220,9 @@ def _supervise(
 
 
 def _start(isolation, uid, args, root, msg_w) -> subprocess.Popen:
+    pid_namespace = bool(probe(isolation)["pid_namespace"])
     return subprocess.Popen(
-        worker_command(isolation, uid, args),
+        worker_command(isolation, uid, args, pid_namespace=pid_namespace),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -305,7 +308,7 @@ def _watch(proc, msg_r, uid, limits, on_progress, cancel, started) -> SandboxRes
         _, status, rusage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         if uid is not None:
-            kill_uid(uid, settle=2.0)  # and wait for the reaping of its forks
+            kill_uid(uid)  # its zombies are waited for by the next lease of this uid
         os.close(msg_r)
         proc.stdout.close()
         proc.stderr.close()
@@ -315,7 +318,9 @@ def _watch(proc, msg_r, uid, limits, on_progress, cancel, started) -> SandboxRes
     peaks = [m["peak_rss_bytes"] for m in messages if "peak_rss_bytes" in m]
     rss = int(peaks[-1]) if peaks else (rusage.ru_maxrss * 1024 if rusage else 0)
     report = next((m["report"] for m in messages if "report" in m), None)
-    error = stop or _error(messages, proc.returncode, cpu_ms, limits, logs)
+    error = stop or _error(
+        messages, proc.returncode, cpu_ms, limits, logs, streams_signalled(streams)
+    )
     if error is None and report is None:
         error = "the worker ended without a report"
     if error is None and not isinstance(report, dict):
@@ -342,7 +347,7 @@ def _parse(line: bytes) -> dict:
     return msg if isinstance(msg, dict) else {}
 
 
-def _error(messages, returncode, cpu_ms, limits, logs) -> str | None:
+def _error(messages, returncode, cpu_ms, limits, logs, killed_by_signal) -> str | None:
     for msg in messages:
         err = msg.get("error")
         if isinstance(err, dict):
@@ -357,11 +362,12 @@ def _error(messages, returncode, cpu_ms, limits, logs) -> str | None:
             return text.splitlines()[0] if text else "unknown error"
     if returncode == 0:
         return None
-    if returncode in (-signal.SIGXCPU, -signal.SIGKILL) and (
-        cpu_ms >= limits.cpu_seconds * 1000 - 50 or returncode == -signal.SIGXCPU
+    if (
+        returncode in (-signal.SIGXCPU, 128 + signal.SIGXCPU)  # see worker.main
+        or cpu_ms >= limits.cpu_seconds * 1000 - 50
     ):
         return f"CPU time limit of {limits.cpu_seconds} s exceeded"
-    if returncode == -signal.SIGKILL:
+    if returncode == -signal.SIGKILL or killed_by_signal:
         return "the worker was killed (out of memory?)"
     if returncode < 0:
         return f"the worker crashed ({signal.Signals(-returncode).name})"
@@ -369,12 +375,22 @@ def _error(messages, returncode, cpu_ms, limits, logs) -> str | None:
     return f"the worker exited with status {returncode}" + (f": {last}" if last else "")
 
 
+# How unshare (util-linux 2.38) reports that its child, the worker, died of SIGKILL:
+# it tries to re-raise the signal on itself, fails, and exits 1 with this message.
+UNSHARE_SIGNAL_NOTE = b"unshare: sigprocmask unblock failed"
+
+
+def streams_signalled(streams: dict[int, _Stream]) -> bool:
+    return any(UNSHARE_SIGNAL_NOTE in s.kept for s in streams.values())
+
+
 def _logs(streams: dict[int, _Stream], limits: Limits) -> list[str]:
     logs: list[str] = []
     for s in streams.values():
         if not s.total:
             continue
-        logs.extend(s.kept.decode("utf-8", "replace").splitlines())
+        text = s.kept.decode("utf-8", "replace")
+        logs.extend(x for x in text.splitlines() if not x.startswith("unshare: "))
         if s.total > len(s.kept):
             logs.append(f"[... {s.total - len(s.kept)} more bytes of output dropped]")
     return logs

@@ -18,6 +18,7 @@ import errno
 import importlib
 import json
 import os
+import signal
 import sys
 import tempfile
 import traceback
@@ -112,6 +113,9 @@ def _load_entry(spec: str):
 def main(args: dict) -> None:
     """Run one job described by ``args`` (see ``supervisor._worker_args``)."""
     apply_limits(args["limits"])
+    # As the init of its pid namespace the worker ignores SIGXCPU's default action;
+    # exit on it instead (the hard limit's SIGKILL, a second later, still backs this).
+    signal.signal(signal.SIGXCPU, lambda *_: os._exit(128 + signal.SIGXCPU))
     os.umask(0o077)
     scratch = Path(args["scratch"])
     os.chdir(scratch)
