@@ -169,3 +169,22 @@ def test_hook_input_and_output_format():
     assert lines[0] == "error: push rejected by ADE:"
     assert "  ... and 5 more" in lines
     assert lines[-1] == "  w"
+
+
+def test_modules_pinned_in_the_manifest_are_no_guardrail_finding(repo):
+    tip = repo.resolve("draft")
+    manifest = json.loads(repo.read_file("manifest.json").data)
+    manifest["pins"] = {"dateutil": "2.9.0"}
+    new = _commit(
+        repo,
+        tip,
+        {
+            "manifest.json": json.dumps(manifest).encode(),
+            "columns/email.py": b"import dateutil\nimport os\n",
+        },
+    )
+    verdict = _check(repo, [(tip, new, DRAFT)])
+    assert verdict.accepted
+    assert verdict.warnings == [
+        "columns/email.py:2:0: import: import of 'os' is not allowed"
+    ]

@@ -120,12 +120,22 @@ def _check_tree(repo: ConfigRepo, new: str, verdict: Verdict, block: bool) -> No
     }
     verdict.errors += manifest_problems(files, paths)
     findings = [
-        f"{f.path}:{f.line}:{f.col}: {f.code}: {f.message}" for f in check_files(files)
+        f"{f.path}:{f.line}:{f.col}: {f.code}: {f.message}"
+        for f in check_files(files, extra_modules=_pinned(files))
     ]
     if block:
         verdict.errors += findings
     else:
         verdict.warnings += findings
+
+
+def _pinned(files: Mapping[str, bytes]) -> list[str]:
+    """Modules the manifest's ``pins`` declare (importable, as at publish)."""
+    try:
+        pins = json.loads(files[MANIFEST].decode("utf-8")).get("pins")
+    except (KeyError, UnicodeDecodeError, ValueError, AttributeError):
+        return []
+    return list(pins) if isinstance(pins, dict) else []
 
 
 def manifest_problems(
