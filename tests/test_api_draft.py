@@ -155,6 +155,7 @@ def test_put_stale_missing_and_absent(cfg):
     assert cfg.file(EMAIL)["code"] == "x = 1\n"
     resp = cfg.put(EMAIL, "x = 3\n")
     assert resp.status_code == 428 and resp.mimetype == "application/problem+json"
+    assert cfg.put(EMAIL, "x = 3\n", **{"If-Match": ""}).status_code == 428
     assert cfg.put("columns/none.py", "x", **{"If-Match": old}).status_code == 404
 
 

@@ -129,7 +129,7 @@ def require_match(if_match: str | None, file: FileContent, *, required: bool) ->
     """Check ``If-Match`` against the file: 428 when required and absent, 412
     (with ``current_etag``) when it names another version. True if one was given."""
     tags = parse_etags(if_match)
-    if tags is None or (not tags and not required):
+    if not tags:  # absent, or present but empty
         if required:
             raise PreconditionRequired(
                 f"Updating {file.path!r} needs an If-Match header with its ETag."
