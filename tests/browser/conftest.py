@@ -168,6 +168,13 @@ def _guard_network(context, base_url: str) -> list[str]:
     return blocked
 
 
+def _console_error(page, msg) -> None:
+    # An HTTP error answer (401, 409, 412) is logged by Chrome too; those are the
+    # API's expected answers in these tests, so only other errors count.
+    if msg.type == "error" and "Failed to load resource" not in msg.text:
+        page.errors.append(msg.text)
+
+
 @pytest.fixture
 def new_page(browser, server, request):
     """Factory of pages, each in its own context (its own sessionStorage).
@@ -185,8 +192,9 @@ def new_page(browser, server, request):
                 f"window.sessionStorage.setItem({TOKEN_KEY!r}, {token!r});"
             )
         page = context.new_page()
-        page.errors = []  # uncaught page errors, checked by the tests
+        page.errors = []  # uncaught errors and console errors (CSP), checked by tests
         page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        page.on("console", lambda msg: _console_error(page, msg))
         page.blocked = blocked
         contexts.append((context, page))
         return page

@@ -24,7 +24,11 @@ def _publish(page, expected_suggestion: str, message: str) -> None:
 def test_publish_revert_history_and_diff(new_page, ws, config, api):
     token = ws["tokens"]["publisher"]
     page = new_page(token=token)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     open_editor(page, config)
+    page.get_by_role("button", name="Copy").click()
+    clone_url = page.evaluate("navigator.clipboard.readText()")
+    assert clone_url.endswith(f"/git/acme/{config['slug']}.git")
     expect(page.locator("#published-badge")).to_have_text("not published")
     expect(page.get_by_role("button", name="Revert…")).to_be_disabled()
     _publish(page, "1.0.0", "First release")
