@@ -131,6 +131,11 @@ def test_create_errors(cfg):
         assert resp.status_code == 400, (body, resp.json)
         assert resp.mimetype == "application/problem+json"
     assert cfg.post("/draft/files", {"path": "x.py"}, role="viewer").status_code == 403
+    too_big = "#" * (cfg.env.app.config["MAX_FILE_BYTES"] + 1)
+    assert (
+        cfg.post("/draft/files", {"path": "big.py", "code": too_big}).status_code == 413
+    )
+    assert cfg.get("/draft/files/big.py").status_code == 404
 
 
 def test_put_with_every_etag_form(cfg):
