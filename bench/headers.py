@@ -101,9 +101,13 @@ def write_xlsx(record: dict, path: Path) -> None:
             else:
                 cells.append(f'<c r="{ref}"><v>{value!r}</v></c>')
         lines.append(f'<row r="{r}">{"".join(cells)}</row>')
+    table = record["table_array"]
+    width = max(map(len, table), default=1) or 1
+    # Excel writes the used range up front; readers may rely on it.
+    ref = f"A1:{column_letter(width - 1)}{max(len(table), 1)}"
     sheet = (
-        f'<worksheet xmlns="{_MAIN}"><sheetData>{"".join(lines)}'
-        "</sheetData></worksheet>"
+        f'<worksheet xmlns="{_MAIN}"><dimension ref="{ref}"/><sheetData>'
+        f"{''.join(lines)}</sheetData></worksheet>"
     )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for name, text in _PACKAGE.items():

@@ -238,3 +238,27 @@ def test_openpyxl_fallback_reads_the_same_values(tmp_path):
 )
 def test_column_letter(index, letters):
     assert column_letter(index) == letters
+
+
+def test_chartsheets_skipped_hidden_sheets_read_times_as_text(tmp_path):
+    from openpyxl.chart import BarChart, Reference
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    ws.append(["Qty", "At"])
+    ws.append([1, dt.time(10, 30)])
+    ws.append([2, dt.datetime(2020, 1, 1, 12, 0)])
+    chart = BarChart()
+    chart.add_data(Reference(ws, min_col=1, min_row=1, max_row=3))
+    wb.create_chartsheet("Chart").add_chart(chart)
+    hidden = wb.create_sheet("Hidden")
+    hidden.sheet_state = "hidden"
+    hidden.append(["k", "v"])
+    hidden.append(["a", 1])
+    path = tmp_path / "m.xlsx"
+    wb.save(path)
+    ex = extract(path)
+    assert ex.sheets_scanned == 2
+    assert [t.sheet for t in ex.tables] == ["Data", "Hidden"]
+    assert ex.tables[0].rows == [[1, "10:30:00"], [2, dt.datetime(2020, 1, 1, 12, 0)]]
