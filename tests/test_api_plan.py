@@ -81,6 +81,15 @@ def test_guardrail_findings_are_warnings(cfg):
         ("guardrail", "lib/broken.py", "syntax"),
     }
     assert plan["errors"] == [] and [n["key"] for n in plan["dag"]] == ["email"]
+    # Modules the manifest pins are importable, at save time as at publish.
+    assert cfg.patch({"pins": {"os": "1.0"}}).status_code == 200
+    plan = cfg.post("/draft:plan").json
+    assert [w["path"] for w in plan["warnings"]] == ["lib/broken.py"]
+    sha = cfg.file("columns/email.py")["sha"]
+    resp = cfg.put("columns/email.py", "import os\nimport sys\n", **{"If-Match": sha})
+    assert [w["message"] for w in resp.json["warnings"]] == [
+        "import of 'sys' is not allowed"
+    ]
 
 
 def test_manifest_findings_and_blocking_errors(cfg):

@@ -150,8 +150,9 @@ def encode_text(text: str, what: str = "code") -> bytes:
         raise BadRequest(f"{what} is not valid Unicode: {exc.reason}") from exc
 
 
-def warnings_for(path: str, data: bytes) -> list[dict]:
-    """Guardrail findings of a saved script (warnings at save time, SPEC §6)."""
+def warnings_for(draft: Draft, path: str, data: bytes) -> list[dict]:
+    """Guardrail findings of a saved script (warnings at save time, SPEC §6);
+    modules the manifest pins are allowed, as at publish."""
     if not path.endswith(".py"):
         return []
     try:
@@ -166,7 +167,8 @@ def warnings_for(path: str, data: bytes) -> list[dict]:
                 "message": "not UTF-8",
             }
         ]
-    return [f.to_dict() for f in check_source(path, source)]
+    extra = manifest_service.draft_pins(draft.repo)
+    return [f.to_dict() for f in check_source(path, source, extra_modules=extra)]
 
 
 def to_draft_file(file: FileContent) -> DraftFile:
@@ -229,7 +231,7 @@ def create_file(
         result = manifest_service.write_manifest(draft, data, expected_sha=None)
         return _written(path, data, result.commit, [])
     result = draft.repo.write_file(path, data, author=draft.author, create=True)
-    return _written(path, data, result.commit, warnings_for(path, data))
+    return _written(path, data, result.commit, warnings_for(draft, path, data))
 
 
 def update_file(
@@ -245,7 +247,7 @@ def update_file(
     result = draft.repo.write_file(
         path, data, author=draft.author, expected_sha=current.sha
     )
-    return _written(path, data, result.commit, warnings_for(path, data))
+    return _written(path, data, result.commit, warnings_for(draft, path, data))
 
 
 def delete_file(draft: Draft, path: str, if_match: str | None) -> None:
@@ -316,5 +318,5 @@ def add_column(
         **result,
         "sha256": sha256_hex(code),
         "size": len(code),
-        "warnings": warnings_for(result["path"], code),
+        "warnings": warnings_for(draft, result["path"], code),
     }

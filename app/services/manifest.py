@@ -146,6 +146,21 @@ def named_paths(manifest: Any) -> dict[str, str]:
     return out
 
 
+def pinned_modules(manifest: Any) -> list[str]:
+    """Modules the manifest's ``pins`` declare: importable in addition to the
+    guardrail allow-list (as at publish and push)."""
+    pins = manifest.get("pins") if isinstance(manifest, Mapping) else None
+    return list(pins) if isinstance(pins, Mapping) else []
+
+
+def draft_pins(repo: ConfigRepo) -> list[str]:
+    """``pinned_modules`` of the draft's manifest ([] when it is unreadable)."""
+    try:
+        return pinned_modules(parse(repo.read_file(MANIFEST, "draft").data))
+    except (PathNotFound, ValidationFailed, BadRequest):
+        return []
+
+
 def referenced_by(manifest: Any, path: str) -> str:
     """Where the manifest names ``path`` (a JSON path), or ``""``."""
     return named_paths(manifest).get(path, "")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from app.services.manifest import MANIFEST, load_snapshot
+from app.services.manifest import MANIFEST, load_snapshot, pinned_modules
 from runner.guardrails import check_files
 from runner.manifest import CycleError, topo_order, validate_manifest
 
@@ -97,6 +97,9 @@ def plan(draft: Draft) -> dict:
         if path.endswith(".py")
     }
     warnings += [
-        {"source": "guardrail", **finding.to_dict()} for finding in check_files(scripts)
+        {"source": "guardrail", **finding.to_dict()}
+        for finding in check_files(
+            scripts, extra_modules=pinned_modules(snapshot.manifest)
+        )
     ]
     return {"phases": list(PHASES), "dag": dag, "warnings": warnings, "errors": errors}
