@@ -8,8 +8,9 @@ import hashlib
 import pytest
 
 from app.services.store import get_store
-from tests.conftest import bearer
-from tests.draft_helpers import cfg, env  # noqa: F401 - fixtures
+from app.services.tokens import create_token
+from tests.conftest import bearer, make_app
+from tests.draft_helpers import Env, cfg, env, new_config  # noqa: F401 - fixtures
 
 EMAIL = "columns/email.py"
 
@@ -256,3 +257,23 @@ def test_put_manifest_json_is_validated(cfg):
     resp = cfg.put("manifest.json", text, **{"If-Match": current["sha"]})
     assert resp.status_code == 200 and cfg.file("manifest.json")["code"] == text
     assert cfg.manifest()[0]["min_score"] == 3
+
+
+def test_save_and_read_on_sqlite_and_postgresql(tmp_path, db_url):
+    """The draft API touches SQL only for auth and the config row: both backends."""
+    app = make_app(tmp_path, db_url)
+    with app.app_context():
+        session = app.extensions["ade.sessionmaker"]()
+        _token, admin = create_token(session, "admin")
+        session.close()
+    client = app.test_client()
+    client.post(
+        "/api/v1/workspaces", json={"slug": "acme", "name": "A"}, headers=bearer(admin)
+    )
+    env = Env(app, client, admin, {"author": admin}, admin)
+    cfg = new_config(env)
+    sha = cfg.file(EMAIL)["sha"]
+    assert cfg.put(EMAIL, "x = 1\n", **{"If-Match": sha}).status_code == 200
+    assert cfg.put(EMAIL, "x = 2\n", **{"If-Match": sha}).status_code == 412
+    assert cfg.post("/draft/columns", {"key": "k", "label": "K"}).status_code == 201
+    assert cfg.file(EMAIL)["code"] == "x = 1\n"
