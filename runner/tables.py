@@ -85,6 +85,35 @@ def _body_end(
             gap = False
         elif not gap and last == i - 1 and shape_of(rows[i]).count >= 2:
             last = i
+    return _drop_footnotes(rows, ks, start, last)
+
+
+NOTE_TEXT = 25  # a footnote's text is a sentence, longer than a table cell's label
+
+
+def _drop_footnotes(rows: list[list], ks: list[str], start: int, last: int) -> int:
+    """Pull the data's end up over trailing footnotes: rows like ``1 | Includes
+    inorganic waste ...`` (a marker and a sentence) below rows that fill more cells.
+    Footnote rows become TEXT in ``ks``.
+    """
+    width = shape_of(rows[start]).count
+    end = last
+    while end > start:
+        if ks[end] == EMPTY:
+            end -= 1
+            continue
+        s = shape_of(rows[end])
+        if (
+            width < 3
+            or s.count > 2
+            or not any(v.__class__ is str and len(v) >= NOTE_TEXT for v in rows[end])
+        ):
+            break
+        ks[end] = TEXT  # what follows the table reads it as a note, not data
+        end -= 1
+        last = end
+    while ks[last] == EMPTY:  # spacers between the data and the footnotes
+        last -= 1
     return last
 
 

@@ -142,3 +142,18 @@ def test_numbers_inside_header_cells_do_not_start_the_data():
     (table,) = [t for t in tables_of(rows) if t.rows]
     assert table.header_rows == (2, 2)
     assert table.headers == (None, "1997", "1998", "20071")
+
+
+def test_footnotes_below_the_data_are_not_data():
+    rows = [
+        ["Waste", 2008, 2009, 2010],
+        ["Hazardous 1", 233, 78, 98],
+        ["Total", 391, 166, 222],
+        [1, "Hazardous waste delivered to approved facilities", None, None],
+        [None, None, None, None],
+        ["Source: Statistics Norway, waste accounts", None, None, None],
+    ]
+    table, notes, source = tables_of(rows)
+    assert table.row_numbers == [2, 3] and table.rows[-1][0] == "Total"
+    assert notes.rows == [] and notes.header_rows == (4, 4)
+    assert source.rows == [] and source.header_rows == (6, 6)
