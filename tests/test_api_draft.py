@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 
 import pytest
 
 from app.services.store import get_store
 from app.services.tokens import create_token
+from repos.types import Author
 from tests.conftest import bearer, make_app
 from tests.draft_helpers import Env, cfg, env, new_config  # noqa: F401 - fixtures
 
@@ -76,14 +78,10 @@ def test_binary_file_is_listed_and_read_as_base64(cfg):
     body = cfg.file("data/blob.bin")
     assert body["binary"] is True and body["code"] is None
     assert body["language"] == "binary"
-    import base64
-
     assert base64.b64decode(body["content_base64"]) == blob
 
 
 def _author():
-    from repos.types import Author
-
     return Author("test", "test@example.com")
 
 
