@@ -16,6 +16,7 @@ from runner.rowkinds import DATA, EMPTY, TEXT, header_like, is_missing, shape_of
 
 MAX_SPACERS = 2  # empty rows tolerated inside a header block
 _SAMPLE = 20  # data rows inspected to learn the table's numeric columns
+_WINDOW = 500  # ... within this many rows (keeps many small tables linear)
 
 
 def column_profile(
@@ -27,7 +28,7 @@ def column_profile(
     texts: dict[int, int] = {}
     marks: dict[int, int] = {}
     seen = 0
-    for i in range(start, hi):
+    for i in range(start, min(hi, start + _WINDOW)):
         if ks[i] != DATA:
             continue
         seen += 1
