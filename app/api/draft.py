@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint
-from webargs.flaskparser import FlaskParser
 
 from app.errors import UnsupportedMediaType
 from app.schemas.draft import (
@@ -30,26 +27,12 @@ from app.services import files
 from app.services import manifest as manifest_service
 from app.services import plan as plan_service
 
-
-class JsonParser(FlaskParser):
-    """webargs' parser, except that JSON nested beyond Python's recursion limit is
-    a 400 like any other invalid JSON (``json.loads`` raises RecursionError)."""
-
-    def _raw_load_json(self, req):
-        try:
-            return super()._raw_load_json(req)
-        except RecursionError as exc:
-            # A non-empty doc: webargs reads an empty one as "no body".
-            raise json.JSONDecodeError("nested too deeply", "[", 0) from exc
-
-
 bp = Blueprint(
     "draft",
     __name__,
     url_prefix="/api/v1/workspaces/<ws>/configs/<config_id>",
     description="The editable draft of a config.",
 )
-bp.ARGUMENTS_PARSER = JsonParser()  # before the @bp.arguments below use it
 MERGE_PATCH = "application/merge-patch+json"
 PROBLEM = "application/problem+json"
 CONFIG_PARAMS = [
