@@ -94,7 +94,14 @@ def check_container(path: Path) -> None:
 def _ole_reason(path: Path) -> str:
     # Encrypted OOXML and legacy .xls share the OLE/CFB container; the directory
     # names (UTF-16LE) tell them apart without a full CFB parser.
-    data = path.read_bytes()[: 1 << 20]
+    with open(path, "rb") as fh:
+        data = fh.read(1 << 20)
+        # The first directory sector may sit anywhere; its number is in the header.
+        shift = int.from_bytes(data[0x1E:0x20], "little")
+        first_dir = int.from_bytes(data[0x30:0x34], "little")
+        if 9 <= shift <= 16 and first_dir < 0xFFFFFFFA:
+            fh.seek((first_dir + 1) << shift)
+            data += fh.read(4 << shift)
     if "EncryptionInfo".encode("utf-16-le") in data:
         return "the workbook is password-protected (encrypted): remove the password"
     return "legacy Excel 97-2003 (.xls) files are not supported: save it as .xlsx"
@@ -119,7 +126,10 @@ def select_sheets(
 
     def hits(name: str, patterns: Sequence[str]) -> bool:
         low = name.lower()
-        return any(fnmatch.fnmatchcase(low, p.lower()) for p in patterns)
+        # Exact names first: "Data [2024]" is a name, not a character class.
+        return any(
+            low == p.lower() or fnmatch.fnmatchcase(low, p.lower()) for p in patterns
+        )
 
     return [
         n
@@ -264,6 +274,7 @@ def _read_openpyxl(
         raise WorkbookError(f"cannot read the workbook: {reason}") from exc
     names = [ws.title for ws in book.worksheets]
     chosen = select_sheets(names, include, exclude)
+    _check_extents(path, chosen)  # read-only rows are as wide as the used range
 
     def sheets() -> Iterator[SheetData]:
         try:
