@@ -3,24 +3,46 @@ diff and history, with their error paths."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
-from tests.conftest import bearer
+from app import db
+from tests.conftest import bearer, make_app
 from tests.versions_helpers import (
     AUTHOR,
+    admin_token_for,
     assert_git_matches_sql,
     create_config,
     index_rows,
+    make_workspace,
     repo_of,
     save,
     set_manifest,
     ws_url,
 )
 
+# One app and workspace for the module (building them is most of a test's time);
+# every test gets its own config.
+_slugs = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("versions")
+    url = f"sqlite:///{tmp / 'ade.db'}"
+    db.upgrade(url)
+    return make_app(tmp, url)
+
+
+@pytest.fixture(scope="module")
+def workspace(app):
+    return make_workspace(app.test_client(), admin_token_for(app), "acme")
+
 
 @pytest.fixture
 def cfg(client, workspace):
-    return create_config(client, workspace)
+    return create_config(client, workspace, slug=f"cfg{next(_slugs)}")
 
 
 @pytest.fixture

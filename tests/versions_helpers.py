@@ -21,6 +21,25 @@ def ws_url(ws: dict) -> str:
     return f"/api/v1/workspaces/{ws['slug']}"
 
 
+def make_workspace(client, admin_secret: str, slug: str) -> dict:
+    """A workspace and one token per role, like conftest's ``workspace`` fixture."""
+    resp = client.post(
+        "/api/v1/workspaces",
+        json={"slug": slug, "name": slug},
+        headers=bearer(admin_secret),
+    )
+    assert resp.status_code == 201, resp.json
+    tokens = {}
+    for role in ("viewer", "author", "publisher", "admin"):
+        r = client.post(
+            f"/api/v1/workspaces/{slug}/tokens",
+            json={"name": f"{role}-bot", "role": role},
+            headers=bearer(admin_secret),
+        )
+        tokens[role] = r.json["secret"]
+    return {"id": resp.json["id"], "slug": slug, "tokens": tokens}
+
+
 def create_config(client, ws: dict, slug: str = "optima", title: str = "Optima"):
     """POST a config as the workspace admin; return its JSON."""
     resp = client.post(
