@@ -45,7 +45,8 @@ def test_read_file_has_code_hashes_and_quoted_etag(cfg):
     assert body["sha"] == hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
     assert body["sha256"] == hashlib.sha256(data).hexdigest()
     assert body["size"] == len(data) and body["language"] == "python"
-    assert body["binary"] is False and body["content_base64"] is None
+    assert body["binary"] is False and body["content"] is None
+    assert body["encoding"] == "utf-8"
 
 
 @pytest.mark.parametrize(
@@ -78,7 +79,8 @@ def test_binary_file_is_listed_and_read_as_base64(cfg):
     body = cfg.file("data/blob.bin")
     assert body["binary"] is True and body["code"] is None
     assert body["language"] == "binary"
-    assert base64.b64decode(body["content_base64"]) == blob
+    assert body["encoding"] == "base64"
+    assert base64.b64decode(body["content"]) == blob
 
 
 def _author():

@@ -72,8 +72,9 @@ class FileSchema(FileEntrySchema):
     sha256 = fields.String()
     binary = fields.Boolean(metadata={"description": "true: not UTF-8 text"})
     code = fields.String(allow_none=True)
-    content_base64 = fields.String(
-        allow_none=True, metadata={"description": "the bytes, when binary"}
+    encoding = fields.String(metadata={"description": "utf-8 or base64"})
+    content = fields.String(
+        allow_none=True, metadata={"description": "base64 of the bytes, if binary"}
     )
 
 

@@ -58,7 +58,8 @@ class Draft:
 @dataclass(frozen=True)
 class DraftFile:
     """One draft file as the API shows it. Text files carry ``code``; files that
-    are not UTF-8 carry ``content_base64`` instead (and ``binary`` is true)."""
+    are not UTF-8 carry their bytes in ``content`` (``encoding: "base64"``, and
+    ``binary`` is true), as the version files endpoint does."""
 
     path: str
     sha: str
@@ -67,7 +68,8 @@ class DraftFile:
     language: str
     binary: bool
     code: str | None
-    content_base64: str | None
+    encoding: str
+    content: str | None
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,8 @@ def to_draft_file(file: FileContent) -> DraftFile:
         language="binary" if code is None else language_for(file.path),
         binary=code is None,
         code=code,
-        content_base64=encoded,
+        encoding="utf-8" if code is not None else "base64",
+        content=encoded,
     )
 
 
