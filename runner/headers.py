@@ -117,9 +117,9 @@ def _skip_false_starts(rows: list[list], ks: list[str], data: int, hi: int) -> i
     holds a number ("50 000", a year with a footnote digit, a table number "3").
 
     Such a row becomes TEXT in ``ks``. It is one when: a header-like text row with
-    data below it follows; or it is mostly text while the next row is mostly
-    numbers; or it is a run of rising numbers ("1997 ... 20071") over an empty
-    cell where the data below has its labels.
+    data below it follows and this row is sparser than that data; or it is mostly
+    text while the next row is mostly numbers; or it is a run of rising numbers
+    ("1997 ... 20071") over an empty cell where the data below has its labels.
     """
     for _ in range(3):
         nxt = next((i for i in range(data + 1, hi) if ks[i] != EMPTY), None)
@@ -127,8 +127,15 @@ def _skip_false_starts(rows: list[list], ks: list[str], data: int, hi: int) -> i
             return data
         row, here = rows[data], shape_of(rows[data])
         if ks[nxt] == TEXT:
-            false = header_like(rows[nxt]) and any(
-                ks[i] == DATA for i in range(nxt + 1, min(hi, nxt + 4))
+            below = next(
+                (i for i in range(nxt + 1, min(hi, nxt + 4)) if ks[i] == DATA), None
+            )
+            # ... and this row is sparser than that data (not a roster row whose
+            # neighbour happens to lack its one number).
+            false = (
+                below is not None
+                and header_like(rows[nxt])
+                and here.count + 1 < shape_of(rows[below]).count
             )
         elif ks[nxt] == DATA:
             after = shape_of(rows[nxt])

@@ -157,3 +157,15 @@ def test_footnotes_below_the_data_are_not_data():
     assert table.row_numbers == [2, 3] and table.rows[-1][0] == "Total"
     assert notes.rows == [] and notes.header_rows == (4, 4)
     assert source.rows == [] and source.header_rows == (6, 6)
+
+
+def test_roster_rows_missing_a_number_stay_data():
+    rows = [
+        ["ID", "First", "Last"],
+        [1, "Ann", "Lee"],
+        [None, "Bob", "Ray"],
+        [3, "Cy", "Dee"],
+    ]
+    (table,) = tables_of(rows)
+    assert table.header_rows == (1, 1)
+    assert table.row_numbers == [2, 3, 4]
