@@ -118,6 +118,7 @@ def test_create_with_template_code_or_blank(cfg):
 
 def test_create_errors(cfg):
     assert cfg.post("/draft/files", {"path": EMAIL}).status_code == 409
+    assert cfg.post("/draft/files", {"path": "manifest.json"}).status_code == 409
     cases = [
         {"path": "x.py", "template": "nope"},
         {"path": "x.py", "template": "blank", "code": "x = 1"},

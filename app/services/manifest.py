@@ -205,6 +205,8 @@ def _commit(
 
 def _check_expected(snapshot: Snapshot, expected_sha: str | None) -> None:
     current = snapshot.file.sha if snapshot.file else None
+    if expected_sha is None and current is not None:
+        raise Conflict("manifest.json already exists.")
     if current != expected_sha:
         raise PreconditionFailed(
             "manifest.json has changed; reload it and retry.", current_etag=current
