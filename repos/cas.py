@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import pygit2
-from pygit2.enums import FileMode, ObjectType
+from pygit2.enums import ObjectType
 
 from repos import maintenance, trees
 from repos.errors import (
@@ -68,14 +68,24 @@ def writer_lock(repo_path: Path, enabled: bool = True) -> Iterator[None]:
 
 
 def retry(
-    repo_path: Path, settings: RepoSettings, step: Callable[[], _T], what: str
+    repo_path: Path,
+    settings: RepoSettings,
+    step: Callable[[], _T],
+    what: str,
+    *,
+    lock: bool = True,
 ) -> _T:
     """Run ``step`` until it does not raise a git/lock error; bounded in attempts
-    and time, then ConcurrentUpdate. Domain errors (RepoError) pass straight out."""
+    and time, then ConcurrentUpdate. Domain errors (RepoError) pass straight out.
+
+    Object writes need this too, not only ref updates: ``git gc`` removes empty
+    ``objects/xx/`` directories, and libgit2 (unlike git) does not recreate one
+    that vanishes between its mkdir and its rename ("failed to rename lockfile").
+    """
     deadline = time.monotonic() + settings.retry_seconds
     for attempt in range(settings.max_attempts):
         try:
-            with writer_lock(repo_path, settings.host_lock):
+            with writer_lock(repo_path, settings.host_lock and lock):
                 return step()
         except _RETRYABLE as exc:
             last = exc
@@ -104,7 +114,13 @@ def commit_changes(
     preconditions against the tip it builds on. Paths and sizes are already valid.
     ``message`` gets the current blob ids so it can say Create vs Update."""
     # Blobs are content-addressed: write them once, outside the retry loop.
-    blobs = {p: repo.create_blob(d) for p, d in changes.items() if d is not None}
+    blobs = retry(
+        Path(repo.path),
+        settings,
+        lambda: {p: repo.create_blob(d) for p, d in changes.items() if d is not None},
+        "write blobs",
+        lock=False,
+    )
 
     def step() -> WriteResult:
         ref = repo.references.get(branch)
@@ -114,16 +130,15 @@ def commit_changes(
         base = tip.tree
         current = {p: trees.blob_id_at(base, p) for p in changes}
         _check(base, changes, current, expected, must_exist, must_not_exist)
-        index = pygit2.Index()
-        index.read_tree(base)
-        for path in changes:
-            if path in blobs:
-                index.add(pygit2.IndexEntry(path, blobs[path], FileMode.BLOB))
-            else:
-                index.remove(path)
-        if len(index) > settings.max_files:
-            raise TooManyFiles(len(index), settings.max_files)
-        tree_id = index.write_tree(repo)
+        if any(d is not None and current[p] is None for p, d in changes.items()):
+            deleted = sum(1 for p, d in changes.items() if d is None)
+            added = sum(1 for p in blobs if current[p] is None)
+            count = trees.count_files(repo, base) + added - deleted
+            if count > settings.max_files:
+                raise TooManyFiles(count, settings.max_files)
+        tree_id = trees.build_tree(repo, base, {p: blobs.get(p) for p in changes})
+        if tree_id is None:  # every file deleted: an empty tree, as git writes it
+            tree_id = repo.TreeBuilder().write()
         result_changes = tuple(
             FileChange(p, str(blobs[p]), len(changes[p] or b""))
             if p in blobs

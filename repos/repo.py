@@ -338,7 +338,12 @@ class ConfigRepo:
         taken: tags are immutable), then move ``main`` to it and HEAD to ``main``.
         Ordering between versions is the caller's rule, not checked here."""
         commit = self._commit(ref)
-        name = versions.create_tag(self._repo, commit, semver, message, tagger)
+        name = cas.retry(
+            self.path,
+            self.settings,
+            lambda: versions.create_tag(self._repo, commit, semver, message, tagger),
+            "create tag",
+        )
         self._point_main(commit)
         return versions.tag_info(self._repo, name)
 

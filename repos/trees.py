@@ -63,6 +63,53 @@ def walk(
             yield path, entry
 
 
+def count_files(repo: pygit2.Repository, tree: pygit2.Tree) -> int:
+    """Number of non-tree entries (reads tree objects only, never blobs)."""
+    return sum(1 for _ in walk(repo, tree))
+
+
+def build_tree(
+    repo: pygit2.Repository,
+    base: pygit2.Tree | None,
+    changes: dict[str, pygit2.Oid | None],
+) -> pygit2.Oid | None:
+    """Write the tree ``base`` + ``changes`` (path -> blob id, None = delete);
+    return its id, or None if it ends up empty.
+
+    Only the trees on the changed paths are rewritten, one TreeBuilder per
+    directory level. (An in-memory Index would be simpler, but ``write_tree``
+    re-validates every entry of the whole tree, i.e. opens every loose blob of
+    the config on every save.) Directories left empty disappear, as in git.
+    """
+    builder = repo.TreeBuilder(base) if base is not None else repo.TreeBuilder()
+    nested: dict[str, dict[str, pygit2.Oid | None]] = {}
+    for path, oid in changes.items():
+        head, sep, rest = path.partition("/")
+        if sep:
+            nested.setdefault(head, {})[rest] = oid
+        elif oid is None:
+            if builder.get(head) is not None:
+                builder.remove(head)
+        else:
+            builder.insert(head, oid, FileMode.BLOB)
+    for name, sub_changes in nested.items():
+        existing = builder.get(name)
+        sub_base = (
+            repo[existing.id]
+            if existing is not None and existing.filemode == FileMode.TREE
+            else None
+        )
+        sub_tree = build_tree(repo, sub_base, sub_changes)
+        if sub_tree is None:
+            if existing is not None:
+                builder.remove(name)
+        else:
+            builder.insert(name, sub_tree, FileMode.TREE)
+    if len(builder) == 0 and base is not None:
+        return None
+    return builder.write()
+
+
 def is_file(entry: pygit2.Object) -> bool:
     """A regular (or executable) file; not a symlink, submodule or tree."""
     return entry.filemode in (FileMode.BLOB, FileMode.BLOB_EXECUTABLE)
