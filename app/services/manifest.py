@@ -219,10 +219,10 @@ def write_manifest(
     """Replace manifest.json with ``data`` as given (PUT) after validating it.
     ``expected_sha`` is the blob id the caller's If-Match resolved to (None: the
     manifest must not exist yet)."""
-    manifest = parse(data)
     for _attempt in range(RETRIES):
         snapshot = load_snapshot(draft.repo, draft.repo.resolve("draft"), strict=False)
-        _check_expected(snapshot, expected_sha)
+        _check_expected(snapshot, expected_sha)  # 409/412 before 400
+        manifest = parse(data)
         validate(manifest, snapshot.paths)
         try:
             return _commit(draft, snapshot, manifest, data, f"Update {MANIFEST}")
