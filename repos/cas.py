@@ -39,11 +39,9 @@ if TYPE_CHECKING:
 _T = TypeVar("_T")
 # Not "*.lock": stale-lock cleanup must never delete it (see writer_lock).
 WRITER_LOCK = "ade-writer.flock"
-_RETRYABLE = (
-    pygit2.GitError,
-    OSError,
-    ValueError,
-)  # AlreadyExistsError is a ValueError
+# Every pygit2 error (AlreadyExistsError from a racing ref creation included) is a
+# GitError; a held lock file surfaces as OSError. Nothing else is retried.
+_RETRYABLE = (pygit2.GitError, OSError)
 
 
 @contextlib.contextmanager
@@ -167,6 +165,8 @@ def _check(
     for path in sorted(changes):
         obj = trees.lookup(base, path)
         if obj is not None and obj.type != ObjectType.BLOB:
+            if changes[path] is None:
+                raise PathNotFound(path)  # deleting a directory: no such file
             raise PathExists(path, "a directory (or non-file) exists at")
         if path in must_not_exist and current[path] is not None:
             raise PathExists(path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pygit2
 import pytest
 
@@ -155,6 +157,8 @@ def test_write_semantics_errors_leave_draft_alone(repo):
         repo.write_file("missing.py", b"x", author=AUTHOR)
     with pytest.raises(PathNotFound):
         repo.delete_file("missing.py", author=AUTHOR)
+    with pytest.raises(PathNotFound):
+        repo.delete_file("columns", author=AUTHOR)  # a directory is no file
     stale = str(pygit2.hash(b"something else"))
     with pytest.raises(PreconditionFailed) as info:
         repo.write_file("manifest.json", b"x", author=AUTHOR, expected_sha=stale)
@@ -311,3 +315,48 @@ def test_extra_object_dirs_make_quarantined_objects_visible(tmp_path):
     ) as hook:
         assert hook.read_file("a.py", commit).data == b"pushed\n"
         assert hook.check_tree(commit) == []
+
+
+def test_concurrent_creates_of_one_config_one_wins(store):
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def body(i: int) -> None:
+        barrier.wait()
+        try:
+            store.create("ws1", "racy", {"who": str(i).encode()}, AUTHOR)
+            outcomes.append("created")
+        except RepoExists:
+            outcomes.append("exists")
+
+    threads = [threading.Thread(target=body, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["created", "exists", "exists", "exists"]
+    repo = store.open("ws1", "racy")
+    assert len(repo.history()) == 1
+    assert not list((store.root / "ws1").glob(".tmp-*"))
+
+
+def test_deleting_every_file_leaves_an_empty_tree(repo):
+    repo.apply(dict.fromkeys(FILES), author=AUTHOR, message="Delete everything")
+    assert repo.list_files() == []
+    assert repo.tree_id("draft") == "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+    repo.write_file("again.py", b"x", author=AUTHOR, create=True)
+    assert [f.path for f in repo.list_files()] == ["again.py"]
+
+
+def test_nested_directories_come_and_go(repo):
+    repo.write_file("a/b/c/d.py", b"d", author=AUTHOR, create=True)
+    repo.write_file("a/b/e.py", b"e", author=AUTHOR, create=True)
+    repo.delete_file("a/b/c/d.py", author=AUTHOR)
+    assert "a/b/c" not in git(repo.path, "ls-tree", "-r", "-t", "--name-only", "draft")
+    repo.delete_file("a/b/e.py", author=AUTHOR)
+    assert git(repo.path, "ls-tree", "--name-only", "draft").split() == [
+        "columns",
+        "manifest.json",
+        "table",
+    ]
+    git(repo.path, "fsck", "--strict", "--no-progress")
