@@ -96,7 +96,10 @@ def test_fetch_with_many_haves_sends_a_gzip_body(site, config, git, tmp_path):
     dest = tmp_path / "work"
     git.run("clone", site.url(path, site.tokens["viewer"]), str(dest))
     for i in range(40):
-        git.run("commit", "-q", "--allow-empty", "-m", f"local {i}", cwd=dest)
+        # Dated after everything else, so negotiation offers them first: the
+        # server knows none, and the stateless re-send of all haves passes 1 KiB.
+        date = {"GIT_COMMITTER_DATE": f"2030-01-01T00:00:{i:02d}Z"}
+        git.run("commit", "-q", "--allow-empty", "-m", f"l{i}", cwd=dest, env=date)
     repo.write_file("new.md", b"server side\n", author=AUTHOR, create=True)
     proc = git.run("fetch", "origin", cwd=dest, env={"GIT_TRACE_CURL": "1"})
     assert "Content-Encoding: gzip" in proc.stderr
