@@ -330,3 +330,27 @@ def test_worker_sees_no_other_process(tmp_path):
     assert result.ok, result.error
     pids = [p for p in result.report["scores"]["x.detect_x"] if p.isdigit()]
     assert pids == ["1"]  # itself, as the namespace's init; the service is hidden
+
+
+@pytest.mark.skipif(not ISOLATED, reason="bind mounts need the isolated worker")
+def test_code_under_a_private_directory_is_still_importable(tmp_path, monkeypatch):
+    # A checkout (or venv) below a 0700 directory, as a CI clone in a private temp
+    # dir would be: the dropped uid cannot reach it, so it is bind-mounted for it.
+    private = tmp_path / "private"
+    code = private / "lib"
+    code.mkdir(parents=True)
+    private.chmod(0o700)
+    (code / "hidden_entry.py").write_text(
+        "import os\n\n"
+        "def run(config_dir, input_path, output_path, *, sample_rows=None,"
+        " progress=None):\n"
+        "    return {'uid': os.getuid(), 'file': __file__}\n"
+    )
+    monkeypatch.syspath_prepend(str(code))
+    config = make_config(tmp_path, "return 1\n")
+    source = tmp_path / "in.xlsx"
+    source.write_bytes(b"x")
+    result = run_sandboxed(config, source, None, entry="hidden_entry:run")
+    assert result.ok, result.error
+    assert result.report["uid"] == result.uid != 0
+    assert not result.report["file"].startswith(str(private))  # seen via the mount

@@ -20,11 +20,13 @@ import functools
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from pathlib import Path
 
@@ -59,6 +61,52 @@ def worker_sys_path() -> list[str]:
         if entry not in paths:
             paths.append(entry)
     return paths
+
+
+def readable_by_others(path: str) -> bool:
+    """Can a uid with no groups list and read ``path`` (every ancestor o+x)?"""
+    real = os.path.realpath(path)
+    try:
+        if os.stat(real).st_mode & 0o005 != 0o005:
+            return False
+        parent = os.path.dirname(real)
+        while True:
+            if not os.stat(parent).st_mode & 0o001:
+                return False
+            if parent == os.sep:
+                return True
+            parent = os.path.dirname(parent)
+    except OSError:
+        return False
+
+
+def code_mounts(
+    paths: list[str], mount_root: Path
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Map import paths the dropped uid cannot reach (a checkout or venv under a 0700
+    directory) to bind mounts below ``mount_root``, which the uid can traverse.
+
+    Returns the import path as the worker sees it and the ``(source, target)``
+    pairs; the mounts exist only in the worker's mount namespace.
+    """
+    mapped, binds = [], []
+    for path in paths:
+        if readable_by_others(path):
+            mapped.append(path)
+            continue
+        target = mount_root / f"code{len(binds)}"
+        target.mkdir(mode=0o755)
+        binds.append((os.path.realpath(path), str(target)))
+        mapped.append(str(target))
+    return mapped, binds
+
+
+# Run as root inside the new namespaces, before setpriv: bind the code directories,
+# then exec the rest of the command line.
+_MOUNT_SCRIPT = (
+    'while [ "$1" != -- ]; do "$0" --bind "$1" "$2" || exit 125; shift 2; done; '
+    'shift; exec "$@"'
+)
 
 
 class UidLease:
@@ -148,24 +196,30 @@ def worker_command(
     args: dict,
     code: str = BOOTSTRAP,
     pid_namespace: bool = True,
+    binds: list[tuple[str, str]] = (),
 ) -> list[str]:
-    """The argv that starts one worker; ``uid`` None means limits only."""
+    """The argv that starts one worker; ``uid`` None means limits only. ``binds``
+    (from ``code_mounts``) need the mount namespace that comes with the pid one."""
     python = [isolation.python, "-I", "-S", "-B", "-c", code, json.dumps(args)]
     if uid is None:
         return python
+    drop = [isolation.setpriv, *drop_args(uid), "--", *python]
+    if binds and pid_namespace:
+        pairs = [part for pair in binds for part in pair]
+        drop = [isolation.shell, "-c", _MOUNT_SCRIPT, isolation.mount, *pairs, "--"]
+        drop += [isolation.setpriv, *drop_args(uid), "--", *python]
     return [
         isolation.unshare,
         "--net",
         *(PID_NAMESPACE if pid_namespace else []),
         "--",
-        isolation.setpriv,
-        f"--reuid={uid}",
-        f"--regid={uid}",
-        "--clear-groups",
-        "--no-new-privs",
-        "--",
-        *python,
+        *drop,
     ]
+
+
+def drop_args(uid: int) -> list[str]:
+    """setpriv's options: to ``uid`` for good, no groups, no setuid way back."""
+    return [f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs"]
 
 
 @functools.cache
@@ -222,8 +276,20 @@ def probe(isolation: Isolation) -> dict:
 def _probe_run(isolation: Isolation, uid: int, *, pid_namespace: bool) -> str | None:
     """Start a probe worker as ``uid``; None when uid, network (and pid namespace)
     are as expected, else the reason."""
+    root = Path(tempfile.mkdtemp(prefix="ade-probe-", dir=isolation.scratch_root))
+    try:
+        os.chown(root, uid, uid)
+        return _probe_in(isolation, uid, root, pid_namespace)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _probe_in(isolation: Isolation, uid: int, root: Path, pid_namespace: bool):
+    paths, binds = worker_sys_path(), []
+    if pid_namespace:
+        paths, binds = code_mounts(paths, root)
     code = (
-        f"import sys; sys.path[0:0] = {worker_sys_path()!r}\n"
+        f"import sys; sys.path[0:0] = {paths!r}\n"
         "import os, socket; s = socket.socket(); s.settimeout(1)\n"
         "try:\n    s.connect(('127.0.0.1', 9)); net = 'open'\n"
         "except OSError as e:\n    net = e.errno\n"
@@ -231,7 +297,7 @@ def _probe_run(isolation: Isolation, uid: int, *, pid_namespace: bool) -> str | 
         "procs = sum(p.isdigit() for p in os.listdir('/proc'))\n"
         "print(os.getuid(), net, procs)"
     )
-    cmd = worker_command(isolation, uid, {}, code, pid_namespace)
+    cmd = worker_command(isolation, uid, {}, code, pid_namespace, binds)
     try:
         out = subprocess.run(
             cmd, env={}, capture_output=True, timeout=30, cwd="/", text=True

@@ -51,6 +51,8 @@ class Isolation:
     scratch_root: str | None = None  # None: the system temp dir (must be +x for all)
     unshare: str = "/usr/bin/unshare"
     setpriv: str = "/usr/bin/setpriv"
+    mount: str = "/bin/mount"  # binds an unreadable checkout/venv for the worker
+    shell: str = "/bin/sh"
     require_isolation: bool = False  # True: refuse to run with limits only
 
 

@@ -28,12 +28,14 @@ from pathlib import Path
 
 from runner.sandbox.isolation import (
     UidLease,
+    code_mounts,
     kill_uid,
     probe,
     worker_command,
     worker_sys_path,
 )
 from runner.sandbox.limits import Isolation, Limits, MiB
+from runner.sandbox.worker import BOOTSTRAP
 
 CHUNK = 65536
 
@@ -197,9 +199,13 @@ def _supervise(
     root, config, staged, out, uid, limits, sample_rows, on_progress, cancel,
     isolation, entry, started,
 ) -> SandboxResult:  # fmt: skip
+    pid_namespace = bool(probe(isolation)["pid_namespace"])
+    sys_path, binds = worker_sys_path(), []
+    if uid is not None and pid_namespace:
+        sys_path, binds = code_mounts(sys_path, root)
     msg_r, msg_w = os.pipe()
     args = {
-        "sys_path": worker_sys_path(),
+        "sys_path": sys_path,
         "limits": limits.to_dict(),
         "scratch": str(root),
         "config_dir": str(config),
@@ -210,7 +216,8 @@ def _supervise(
         "fd": msg_w,
     }
     try:
-        proc = _start(isolation, uid, args, root, msg_w)
+        command = worker_command(isolation, uid, args, BOOTSTRAP, pid_namespace, binds)
+        proc = _start(command, root, msg_w)
     except OSError as exc:
         os.close(msg_r)
         return SandboxResult(False, None, f"the worker could not start: {exc}", [], 0)
@@ -219,10 +226,9 @@ def _supervise(
     return _watch(proc, msg_r, uid, limits, on_progress, cancel, started)
 
 
-def _start(isolation, uid, args, root, msg_w) -> subprocess.Popen:
-    pid_namespace = bool(probe(isolation)["pid_namespace"])
+def _start(command: list[str], root: Path, msg_w: int) -> subprocess.Popen:
     return subprocess.Popen(
-        worker_command(isolation, uid, args, pid_namespace=pid_namespace),
+        command,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
