@@ -21,6 +21,7 @@ from repos.errors import (
     PathNotFound,
     RefNotFound,
     RepoError,
+    RepoNotFound,
 )
 from repos.paths import validate_path
 from repos.types import (
@@ -94,6 +95,8 @@ class ConfigRepo:
             for directory in extra_object_dirs:
                 self._repo.odb.add_disk_alternate(str(directory))
         except pygit2.GitError as exc:
+            if not (self.path / "HEAD").is_file():
+                raise RepoNotFound(str(self.path)) from exc
             raise RepoError(f"cannot open {self.path}: {exc}") from exc
 
     def close(self) -> None:
