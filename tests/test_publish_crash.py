@@ -161,6 +161,9 @@ def test_kill_minus_nine_never_leaves_git_and_sql_disagreeing(tmp_path):
         f"seed={seed} ops={total_ops} rounds={_round + 1} repaired={repairs} "
         f"published={len(state['acked'])} saves={state['saved']}"
     )
+    if unexpected:
+        lines = server.log.read_text().splitlines()
+        print("\n".join(line for line in lines if "] [INFO] " not in line)[-12000:])
     assert not unexpected, unexpected
     assert total_ops >= 20, total_ops  # too few to mean anything
     assert state["acked"], "no publish ever succeeded"
