@@ -100,7 +100,7 @@ def _table(
         if r0 in lines and mc0 <= c1 and mc1 >= c0:
             c0, c1 = min(c0, mc0), max(c1, mc1)
     width = len(rows[0])
-    c1 = min(c1, width - 1)
+    c0, c1 = max(c0, 0), min(c1, width - 1)  # merges may reach past the used area
     headers = (
         header_texts(rows, lines.start, lines.stop - 1, c0, c1, merged)
         if block.header

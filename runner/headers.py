@@ -235,7 +235,7 @@ def header_texts(
         row = rows[i]
         line = [_text(row[j]) if j < len(row) else None for j in range(c0, c1 + 1)]
         for mc0, mc1 in spread.get(i, ()):
-            src = _text(row[mc0]) if mc0 < len(row) else None
+            src = _text(row[mc0]) if 0 <= mc0 < len(row) else None
             for j in range(max(mc0, c0), min(mc1, c1) + 1):
                 if src and not line[j - c0]:
                     line[j - c0] = src

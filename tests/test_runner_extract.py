@@ -262,3 +262,14 @@ def test_chartsheets_skipped_hidden_sheets_read_times_as_text(tmp_path):
     assert ex.sheets_scanned == 2
     assert [t.sheet for t in ex.tables] == ["Data", "Hidden"]
     assert ex.tables[0].rows == [[1, "10:30:00"], [2, dt.datetime(2020, 1, 1, 12, 0)]]
+
+
+def test_merge_starting_left_of_the_used_area(tmp_path):
+    # A1:C1 is merged but empty, so the used area starts at column B.
+    rows = [[None, None, None, "Age"], [None, "Street", "City", "years"]]
+    rows += [[None, "1 Main St", "Rome", 31], [None, "2 Oak Ave", "Oslo", 42]]
+    path = make_book(tmp_path / "n.xlsx", {"S": rows}, merges=[("S", "A1:C1")])
+    (table,) = extract(path).tables
+    assert table.columns == (1, 2, 3)
+    assert table.headers == ("Street", "City", "Age years")
+    assert table.rows[0] == ["1 Main St", "Rome", 31]
