@@ -344,7 +344,7 @@ def test_code_under_a_private_directory_is_still_importable(tmp_path, monkeypatc
         "import os\n\n"
         "def run(config_dir, input_path, output_path, *, sample_rows=None,"
         " progress=None):\n"
-        "    return {'uid': os.getuid(), 'file': __file__}\n"
+        "    return {'uid': os.getuid(), 'file': __file__, 'env': dict(os.environ)}\n"
     )
     monkeypatch.syspath_prepend(str(code))
     config = make_config(tmp_path, "return 1\n")
@@ -354,3 +354,4 @@ def test_code_under_a_private_directory_is_still_importable(tmp_path, monkeypatc
     assert result.ok, result.error
     assert result.report["uid"] == result.uid != 0
     assert not result.report["file"].startswith(str(private))  # seen via the mount
+    assert set(result.report["env"]) <= {"LC_CTYPE"}

@@ -102,10 +102,10 @@ def code_mounts(
 
 
 # Run as root inside the new namespaces, before setpriv: bind the code directories,
-# then exec the rest of the command line.
+# then exec the rest of the command line (with the empty environment: sh adds PWD).
 _MOUNT_SCRIPT = (
     'while [ "$1" != -- ]; do "$0" --bind "$1" "$2" || exit 125; shift 2; done; '
-    'shift; exec "$@"'
+    'shift; exec /usr/bin/env -i "$@"'
 )
 
 

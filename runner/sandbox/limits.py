@@ -7,6 +7,7 @@ app can build them from its settings and pass them down.
 
 from __future__ import annotations
 
+import os
 import resource
 import sys
 from dataclasses import asdict, dataclass
@@ -45,7 +46,9 @@ class Isolation:
     need no passwd entry.
     """
 
-    python: str = sys.executable
+    # The interpreter itself, not a venv's symlink to it: the venv may sit where the
+    # dropped uid cannot reach (its site-packages are passed explicitly anyway).
+    python: str = os.path.realpath(sys.executable)
     uid_first: int = 2_000_000_000
     uid_count: int = 64
     scratch_root: str | None = None  # None: the system temp dir (must be +x for all)
