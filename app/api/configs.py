@@ -6,14 +6,31 @@ from flask_smorest import Blueprint
 
 from app.auth import current_principal, require_workspace
 from app.schemas.configs import ConfigCreateSchema, ConfigDeleteArgsSchema, ConfigSchema
+from app.schemas.draft import ProblemSchema
 from app.services import configs as config_service
 from app.services.store import get_config
 
 bp = Blueprint("configs", __name__, url_prefix="/api/v1/workspaces")
 
+PROBLEM = "application/problem+json"
+
+
+def _errors(*codes: int):
+    """Document the problem+json answers of a view."""
+
+    def decorate(func):
+        for code in codes:
+            func = bp.alt_response(
+                code, schema=ProblemSchema, content_type=PROBLEM, success=False
+            )(func)
+        return func
+
+    return decorate
+
 
 @bp.get("/<ws>/configs")
 @bp.response(200, ConfigSchema(many=True))
+@_errors(401, 404)
 def list_configs(ws):
     """List the workspace's configs."""
     workspace = require_workspace(ws, "viewer")
@@ -23,6 +40,7 @@ def list_configs(ws):
 @bp.post("/<ws>/configs")
 @bp.arguments(ConfigCreateSchema)
 @bp.response(201, ConfigSchema)
+@_errors(400, 401, 403, 404, 409)
 def create_config(data, ws):
     """Create a config: its repo with a scaffold on the draft (author)."""
     workspace = require_workspace(ws, "author")
@@ -33,6 +51,7 @@ def create_config(data, ws):
 
 @bp.get("/<ws>/configs/<config_id>")
 @bp.response(200, ConfigSchema)
+@_errors(401, 404)
 def get_config_view(ws, config_id):
     """Get a config with its live draft, published version and clone URL."""
     workspace = require_workspace(ws, "viewer")
@@ -42,6 +61,7 @@ def get_config_view(ws, config_id):
 @bp.delete("/<ws>/configs/<config_id>")
 @bp.arguments(ConfigDeleteArgsSchema, location="query")
 @bp.response(204)
+@_errors(400, 401, 403, 404, 409)
 def delete_config(args, ws, config_id):
     """Delete a config and its repo; ?force=true if it has versions (admin)."""
     workspace = require_workspace(ws, "admin")

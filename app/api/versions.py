@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from app.auth import current_principal, require_workspace
+from app.schemas.draft import ProblemSchema
 from app.schemas.versions import (
     CommitSchema,
     DiffArgsSchema,
@@ -24,6 +25,21 @@ bp = Blueprint(
     "versions", __name__, url_prefix="/api/v1/workspaces/<ws>/configs/<config_id>"
 )
 
+PROBLEM = "application/problem+json"
+
+
+def _errors(*codes: int):
+    """Document the problem+json answers of a view."""
+
+    def decorate(func):
+        for code in codes:
+            func = bp.alt_response(
+                code, schema=ProblemSchema, content_type=PROBLEM, success=False
+            )(func)
+        return func
+
+    return decorate
+
 
 def _config(ws: str, config_id: str, role: str = "viewer"):
     return get_config(require_workspace(ws, role), config_id)
@@ -31,6 +47,7 @@ def _config(ws: str, config_id: str, role: str = "viewer"):
 
 @bp.get("/versions")
 @bp.response(200, VersionSchema(many=True))
+@_errors(401, 404)
 def list_versions(ws, config_id):
     """List versions, newest first (the draft first, read live from git)."""
     return config_service.list_versions(_config(ws, config_id))
@@ -39,6 +56,7 @@ def list_versions(ws, config_id):
 @bp.post("/publish")
 @bp.arguments(PublishSchema)
 @bp.response(201, VersionSchema)
+@_errors(400, 401, 403, 404, 409)
 def publish(data, ws, config_id):
     """Publish the draft as a new version (publisher)."""
     config = _config(ws, config_id, "publisher")
@@ -49,6 +67,7 @@ def publish(data, ws, config_id):
 
 @bp.post("/revert")
 @bp.response(200, RevertResultSchema)
+@_errors(401, 403, 404, 409)
 def revert(ws, config_id):
     """Revert to the previous version (publisher)."""
     return publish_service.revert(_config(ws, config_id, "publisher"))
@@ -56,6 +75,7 @@ def revert(ws, config_id):
 
 @bp.get("/versions/<version_id>/files")
 @bp.response(200, VersionFileSchema(many=True))
+@_errors(401, 404)
 def list_version_files(ws, config_id, version_id):
     """List the files of a version (``draft`` or a version id)."""
     return config_service.list_version_files(_config(ws, config_id), version_id)
@@ -63,6 +83,7 @@ def list_version_files(ws, config_id, version_id):
 
 @bp.get("/versions/<version_id>/files/<path:path>")
 @bp.response(200, VersionFileContentSchema)
+@_errors(400, 401, 404)
 def read_version_file(ws, config_id, version_id, path):
     """Read one file of a version."""
     return config_service.read_version_file(_config(ws, config_id), version_id, path)
@@ -71,6 +92,7 @@ def read_version_file(ws, config_id, version_id, path):
 @bp.get("/diff")
 @bp.arguments(DiffArgsSchema, location="query")
 @bp.response(200, DiffSchema)
+@_errors(400, 401, 404)
 def diff(args, ws, config_id):
     """Diff two versions (ids or ``draft``): per-file status and unified patch."""
     config = _config(ws, config_id)
@@ -80,6 +102,7 @@ def diff(args, ws, config_id):
 @bp.get("/history")
 @bp.arguments(HistoryArgsSchema, location="query")
 @bp.response(200, CommitSchema(many=True))
+@_errors(400, 401, 404)
 def history(args, ws, config_id):
     """List the draft's commits, newest first."""
     return config_service.history(_config(ws, config_id), args["limit"])
