@@ -9,6 +9,7 @@ every config script runs in the sandbox (``runner.sandbox``) regardless.
 from __future__ import annotations
 
 import ast
+import threading
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
@@ -47,6 +48,10 @@ FORBIDDEN_CALLS = frozenset(
     }
 )
 ALLOWED_DUNDERS = frozenset({"__name__", "__doc__"})
+# CPython 3.11's AST constructor keeps a recursion counter that concurrent parses in
+# other threads can corrupt ("SystemError: AST constructor recursion depth
+# mismatch", gh-106905); saves, plans and publishes parse from request threads.
+_PARSE_LOCK = threading.Lock()
 # Built-ins that take an attribute name as a string: a constant dunder name there is
 # the same access as ``obj.__x__`` spelled differently.
 _ATTR_FUNCS = frozenset({"getattr", "setattr", "delattr", "hasattr"})
@@ -166,7 +171,8 @@ def check_source(
     parse.
     """
     try:
-        tree = ast.parse(source, filename=path)
+        with _PARSE_LOCK:
+            tree = ast.parse(source, filename=path)
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = max((exc.offset or 1) - 1, 0)
