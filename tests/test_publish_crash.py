@@ -23,7 +23,7 @@ from repos.store import Store
 from tests.serve_helpers import Dead, Server, ade_env, ade_init, call
 from tests.versions_helpers import assert_git_matches_sql
 
-ROUNDS = 7
+ROUNDS = 12
 BUDGET_SECONDS = 25  # no new round after this; a round is 3-4 s (more under load)
 
 
