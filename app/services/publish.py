@@ -51,24 +51,10 @@ def tree_problems(repo: ConfigRepo, commit: str) -> tuple[dict, list[dict]]:
         errors[MANIFEST] += validate_manifest(manifest, files.keys())
     pins = manifest.get("pins") if isinstance(manifest, dict) else None
     extra = list(pins) if isinstance(pins, dict) else []
-    findings = _check_files(files, extra)
+    findings = check_files(files, extra_modules=extra)
     for f in findings:
         errors[f.path].append(f"line {f.line}, col {f.col}: {f.code}: {f.message}")
     return {k: v for k, v in errors.items() if v}, [f.to_dict() for f in findings]
-
-
-def _check_files(files: dict[str, bytes], extra: list[str]) -> list:
-    # CPython 3.11's ast.parse is not thread-safe (gh-106905): a parse in another
-    # thread (a draft save checking its guardrails) can make this one raise
-    # "SystemError: AST constructor recursion depth mismatch". It is transient:
-    # try again. (The lasting fix is a lock around ast.parse in runner/guardrails.)
-    for attempt in range(5):
-        try:
-            return check_files(files, extra_modules=extra)
-        except SystemError as exc:
-            if "recursion depth mismatch" not in str(exc) or attempt == 4:
-                raise
-    raise AssertionError("unreachable")
 
 
 def _check_semver(session, config: Config, repo: ConfigRepo, semver: str) -> None:
