@@ -179,7 +179,7 @@ def file_template(name: str, key: str | None = None, label: str | None = None) -
     ``column`` uses ``label`` (default: ``key`` in words) in docstrings/messages."""
     if name == "column":
         key = key or "new_column"
-        if not _KEY_RE.match(key):
+        if not _KEY_RE.fullmatch(key):
             raise ValueError(f"invalid column key: {key!r}")
         text = label or key.replace("_", " ").capitalize()
         text = "".join(ch for ch in text if ch.isprintable() and ch != "\\")

@@ -126,7 +126,7 @@ def _check_columns(columns: list, paths: frozenset[str]) -> list[str]:
             problems.append(f"{at}: must be an object")
             continue
         key = col.get("key")
-        if not isinstance(key, str) or not KEY_RE.match(key):
+        if not isinstance(key, str) or not KEY_RE.fullmatch(key):
             problems.append(f"{at}.key: must match {KEY_RE.pattern}")
         elif key in keys:
             problems.append(f"{at}.key: duplicate of columns[{keys[key]}].key {key!r}")

@@ -272,3 +272,16 @@ def test_topo_order_ignores_unknown_dependencies_and_reports_cycles():
     with pytest.raises(CycleError) as err:
         topo_order([col("a", 1, "b"), col("b", 2, "a"), col("c", 3)])
     assert err.value.cycle == ["a", "b", "a"]
+
+
+def test_key_with_trailing_newline_is_refused():
+    from runner.manifest import validate_manifest as _validate
+
+    manifest = {
+        "name": "x",
+        "columns": [
+            {"key": "email\n", "label": "E", "path": "columns/email.py", "ordinal": 1}
+        ],
+    }
+    problems = _validate(manifest, {"columns/email.py", "manifest.json"})
+    assert any("key" in p for p in problems), problems

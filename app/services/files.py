@@ -218,9 +218,9 @@ def _initial_content(path: str, template: str | None, code: str | None) -> bytes
     folder, name = posixpath.split(path)
     stem, ext = posixpath.splitext(name)
     if template is None:
-        is_column = folder == "columns" and ext == ".py" and _KEY_RE.match(stem)
+        is_column = folder == "columns" and ext == ".py" and _KEY_RE.fullmatch(stem)
         template = "column" if is_column else "blank"
-    key = stem if _KEY_RE.match(stem) else None
+    key = stem if _KEY_RE.fullmatch(stem) else None
     return file_template(template, key=key)
 
 
