@@ -69,6 +69,24 @@ class PreconditionRequired(ServiceError):
     status, title = 428, "Precondition Required"
 
 
+class ServiceUnavailable(ServiceError):
+    status, title = 503, "Service Unavailable"
+
+
+GIT_PREFIX = "/git/"
+GIT_REALM = 'Basic realm="ade"'
+
+
+def git_error(status: int, detail: str) -> Response:
+    """Errors for git clients: text/plain, which git prints as ``remote: ...``
+    lines (problem+json it would swallow). 401 must name Basic, or git never
+    offers credentials."""
+    resp = Response(detail + "\n", status=status, mimetype="text/plain")
+    if status == 401:
+        resp.headers["WWW-Authenticate"] = GIT_REALM
+    return resp
+
+
 def problem(status: int, title: str, detail: str, **extra) -> Response:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     body.update({k: v for k, v in extra.items() if v is not None})
@@ -130,6 +148,8 @@ def http_exception_response(exc: HTTPException) -> Response:
 def init_app(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):
+        if request.path.startswith(GIT_PREFIX):
+            return git_error(exc.status, exc.detail)
         return problem(
             exc.status, exc.title, exc.detail, errors=exc.errors, **exc.extra
         )

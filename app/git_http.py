@@ -42,6 +42,7 @@ from app.errors import (
     NotFound,
     PayloadTooLarge,
     ServiceError,
+    ServiceUnavailable,
     Unauthorized,
     UnsupportedMediaType,
 )
@@ -56,7 +57,6 @@ bp = Blueprint("git_http", __name__, url_prefix="/git")
 ROLE_FOR = {"git-upload-pack": "viewer", "git-receive-pack": "author"}
 _SERVICES = ", ".join(f"'{name}'" for name in ROLE_FOR)
 CHUNK = 64 * 1024
-REALM = 'Basic realm="ade"'
 # Git-Protocol is colon-separated key=value pairs ("version=2"); pass nothing odd.
 _PROTOCOL_RE = re.compile(r"[A-Za-z0-9._=:-]{1,256}")
 _NO_CACHE = {
@@ -65,10 +65,6 @@ _NO_CACHE = {
     "Expires": "Fri, 01 Jan 1980 00:00:00 GMT",
 }
 _ROOT = Path(__file__).resolve().parents[1]
-
-
-class RepoUnavailable(ServiceError):
-    status, title = 503, "Service Unavailable"
 
 
 @dataclass(frozen=True)
@@ -101,7 +97,7 @@ def info_refs(ws_slug: str, config_slug: str):
     )
     if proc.returncode != 0:
         log.error("%s --advertise-refs failed: %s", service, proc.stderr[-2000:])
-        raise RepoUnavailable("The repository cannot be read right now.")
+        raise ServiceUnavailable("The repository cannot be read right now.")
     body = proc.stdout
     if not (service == "git-upload-pack" and "version=2" in protocol.split(":")):
         # v0/v1 over HTTP: the server names the service first (v2 must not).
@@ -124,16 +120,6 @@ def rpc(ws_slug: str, config_slug: str, service: str):
         headers=_NO_CACHE,
         direct_passthrough=True,
     )
-
-
-@bp.errorhandler(ServiceError)
-def _plain_error(exc: ServiceError) -> Response:
-    # git prints a text/plain error body as "remote: ..." lines; problem+json it
-    # would swallow. 401 must name Basic, or git never offers credentials.
-    resp = Response(exc.detail + "\n", status=exc.status, mimetype="text/plain")
-    if exc.status == 401:
-        resp.headers["WWW-Authenticate"] = REALM
-    return resp
 
 
 # ----- who may touch which repo ----------------------------------------------------
