@@ -355,3 +355,25 @@ def test_code_under_a_private_directory_is_still_importable(tmp_path, monkeypatc
     assert result.report["uid"] == result.uid != 0
     assert not result.report["file"].startswith(str(private))  # seen via the mount
     assert set(result.report["env"]) <= {"LC_CTYPE"}
+
+
+@pytest.mark.skipif(not ISOLATED, reason="needs a dropped uid")
+def test_files_left_in_world_writable_dirs_are_removed(tmp_path):
+    tag = f"ade-test-{os.getpid()}-{time.monotonic_ns()}"
+    left = [Path("/tmp") / tag, Path("/var/tmp") / tag, Path("/dev/shm") / tag]
+    link = Path("/tmp") / f"{tag}-link"
+    result = run(
+        tmp_path,
+        f"""
+        import os
+        for path in {[str(p) for p in left]!r}:
+            os.makedirs(path + "/sub")
+            fd = os.open(path + "/sub/f", os.O_WRONLY | os.O_CREAT)
+            os.write(fd, b"x" * 1000)
+        os.symlink("/etc/passwd", "{link}")
+        return "wrote"
+        """,
+    )
+    assert result.ok, result.error
+    assert [p for p in (*left, link) if os.path.lexists(p)] == []
+    assert Path("/etc/passwd").exists()

@@ -23,6 +23,7 @@ import random
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -188,6 +189,42 @@ def kill_uid(uid: int, settle: float = 0.0) -> int:
 # worker is the namespace's init, so SIGXCPU (default action) is ignored and the hard
 # CPU limit's SIGKILL ends it; unshare then reports a signal death as status 1.
 PID_NAMESPACE = ["--pid", "--fork", "--mount-proc", "--kill-child"]
+
+
+def remove_files_of(uid: int, roots: tuple[str, ...]) -> int:
+    """Delete what ``uid`` left in the world-writable ``roots`` (``/tmp`` ...).
+
+    RLIMIT_FSIZE caps one file, not how many; without this a config could fill the
+    disk for good, one file per run. Only entries the uid could have created are
+    looked at: its own, and the inside of world-writable directories. Links are
+    removed, never followed. Call it once every process of ``uid`` is dead.
+    """
+    removed = 0
+    pending = [r for r in roots if os.path.isdir(r) and not os.path.islink(r)]
+    while pending:
+        directory = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            is_dir = stat.S_ISDIR(info.st_mode)
+            if info.st_uid == uid:
+                try:
+                    if is_dir:
+                        shutil.rmtree(entry.path)
+                    else:
+                        os.unlink(entry.path)
+                    removed += 1
+                except OSError:
+                    pass
+            elif is_dir and info.st_mode & 0o002:
+                pending.append(entry.path)
+    return removed
 
 
 def worker_command(

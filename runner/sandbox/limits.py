@@ -57,6 +57,9 @@ class Isolation:
     mount: str = "/bin/mount"  # binds an unreadable checkout/venv for the worker
     shell: str = "/bin/sh"
     require_isolation: bool = False  # True: refuse to run with limits only
+    # World-writable places a worker could leave files in; emptied of the worker
+    # uid's files after every run.
+    sweep_dirs: tuple[str, ...] = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 
 
 def apply_limits(limits: dict) -> None:

@@ -31,6 +31,7 @@ from runner.sandbox.isolation import (
     code_mounts,
     kill_uid,
     probe,
+    remove_files_of,
     worker_command,
     worker_sys_path,
 )
@@ -192,6 +193,7 @@ def run_sandboxed(
     finally:
         shutil.rmtree(root, ignore_errors=True)
         if lease is not None:
+            remove_files_of(lease.uid, isolation.sweep_dirs)
             lease.release()
 
 
