@@ -6,7 +6,7 @@ from app.errors import http_exception_response
 
 
 class Api(_Api):
-    """flask-smorest's Api, answering errors as problem+json like the rest of the API."""
+    """flask-smorest's Api, answering errors as problem+json like the rest."""
 
     def handle_http_exception(self, error):
         return http_exception_response(error)

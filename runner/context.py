@@ -11,6 +11,21 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+# The fixed run order (SPEC §7); the API's draft:plan shows it.
+PHASES = (
+    "extract",
+    "run_start",
+    "prepare",
+    "detect",
+    "map",
+    "transform",
+    "transform_table",
+    "validate",
+    "run_end",
+    "write",
+)
+
+
 MAX_LOGS = 1000
 MAX_LOG_CHARS = 2000
 

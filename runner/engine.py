@@ -14,24 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from runner import detect, mapping, report, transform, validate, write
-from runner.context import ConfigError, Context, ScriptError
+from runner.context import PHASES, ConfigError, Context, ScriptError
 from runner.extract import WorkbookError, extract
 from runner.package import Package, load_package, no_bytecode
 
 __all__ = ["PHASES", "ConfigError", "ScriptError", "WorkbookError", "process", "run"]
 
-PHASES = (
-    "extract",
-    "run_start",
-    "prepare",
-    "detect",
-    "map",
-    "transform",
-    "transform_table",
-    "validate",
-    "run_end",
-    "write",
-)
 
 Progress = Callable[[str, int], None]
 

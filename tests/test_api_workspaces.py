@@ -40,10 +40,11 @@ def test_duplicate_workspace_is_409_and_bad_slug_is_400(client, admin_token):
     )
     resp = client.post("/api/v1/workspaces", json={"slug": "a", "name": "A"}, headers=h)
     assert resp.status_code == 409
-    resp = client.post(
-        "/api/v1/workspaces", json={"slug": "Bad Slug!", "name": "B"}, headers=h
-    )
-    assert resp.status_code == 400 and "slug" in resp.json["errors"]
+    for bad in ("Bad Slug!", "a\n", "-a", ""):
+        resp = client.post(
+            "/api/v1/workspaces", json={"slug": bad, "name": "B"}, headers=h
+        )
+        assert resp.status_code == 400 and "slug" in resp.json["errors"], bad
 
 
 def test_workspace_token_cannot_create_workspaces(client, workspace):

@@ -6,26 +6,14 @@ from flask_smorest import Blueprint
 
 from app.auth import current_principal, require_workspace
 from app.schemas.configs import ConfigCreateSchema, ConfigDeleteArgsSchema, ConfigSchema
-from app.schemas.draft import ProblemSchema
+from app.schemas.problem import documented_errors
 from app.services import configs as config_service
 from app.services.store import get_config
 
 bp = Blueprint("configs", __name__, url_prefix="/api/v1/workspaces")
 
-PROBLEM = "application/problem+json"
 
-
-def _errors(*codes: int):
-    """Document the problem+json answers of a view."""
-
-    def decorate(func):
-        for code in codes:
-            func = bp.alt_response(
-                code, schema=ProblemSchema, content_type=PROBLEM, success=False
-            )(func)
-        return func
-
-    return decorate
+_errors = documented_errors(bp)
 
 
 @bp.get("/<ws>/configs")

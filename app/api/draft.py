@@ -21,8 +21,8 @@ from app.schemas.draft import (
     ManifestPatchSchema,
     ManifestSchema,
     PlanSchema,
-    ProblemSchema,
 )
+from app.schemas.problem import documented_errors
 from app.services import files
 from app.services import manifest as manifest_service
 from app.services import plan as plan_service
@@ -34,7 +34,6 @@ bp = Blueprint(
     description="The editable draft of a config.",
 )
 MERGE_PATCH = "application/merge-patch+json"
-PROBLEM = "application/problem+json"
 CONFIG_PARAMS = [
     {"in": "path", "name": "ws", "description": "Workspace id or slug."},
     {"in": "path", "name": "config_id", "description": "Config id or slug."},
@@ -62,17 +61,7 @@ def _etag(sha: str) -> dict:
     return {"ETag": f'"{sha}"'}
 
 
-def _errors(*codes: int):
-    """Document the problem+json answers of a view."""
-
-    def decorate(func):
-        for code in codes:
-            func = bp.alt_response(
-                code, schema=ProblemSchema, content_type=PROBLEM, success=False
-            )(func)
-        return func
-
-    return decorate
+_errors = documented_errors(bp)
 
 
 @bp.get("/draft/files", parameters=CONFIG_PARAMS)

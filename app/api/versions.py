@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from app.auth import current_principal, require_workspace
-from app.schemas.draft import ProblemSchema
+from app.schemas.problem import documented_errors
 from app.schemas.versions import (
     CommitSchema,
     DiffArgsSchema,
@@ -25,20 +25,8 @@ bp = Blueprint(
     "versions", __name__, url_prefix="/api/v1/workspaces/<ws>/configs/<config_id>"
 )
 
-PROBLEM = "application/problem+json"
 
-
-def _errors(*codes: int):
-    """Document the problem+json answers of a view."""
-
-    def decorate(func):
-        for code in codes:
-            func = bp.alt_response(
-                code, schema=ProblemSchema, content_type=PROBLEM, success=False
-            )(func)
-        return func
-
-    return decorate
+_errors = documented_errors(bp)
 
 
 def _config(ws: str, config_id: str, role: str = "viewer"):

@@ -4,7 +4,7 @@ from marshmallow import INCLUDE, Schema, ValidationError, fields, post_dump, val
 
 from repos.scaffold import TEMPLATES
 
-KEY_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+KEY_PATTERN = r"^[a-z][a-z0-9_]{0,62}\Z"
 
 
 def _no_newline(value: str) -> None:
@@ -22,17 +22,6 @@ ETAG_HEADER = {
 LOCATION_HEADER = {
     "Location": {"description": "URL of the new file.", "schema": {"type": "string"}}
 }
-
-
-class ProblemSchema(Schema):
-    """application/problem+json (documentation of error responses)."""
-
-    type = fields.String()
-    title = fields.String()
-    status = fields.Integer()
-    detail = fields.String()
-    errors = fields.Raw(metadata={"description": "field → messages"})
-    current_etag = fields.String(metadata={"description": "on 412: the blob id now"})
 
 
 class IfMatchSchema(Schema):

@@ -4,9 +4,10 @@ from marshmallow import Schema, fields, validate
 
 from app.models import ROLES
 
+# \Z, not $: "$" also matches before a trailing newline.
 SLUG = validate.Regexp(
-    r"^[a-z0-9][a-z0-9-]{0,62}$",
-    error="must be 1-63 lowercase letters, digits or '-', starting with a letter or digit",
+    r"^[a-z0-9][a-z0-9-]{0,62}\Z",
+    error="must be 1-63 lowercase letters, digits or '-', not starting with '-'",
 )
 
 

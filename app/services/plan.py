@@ -12,24 +12,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from app.services.manifest import MANIFEST, load_snapshot, pinned_modules
+from runner.context import PHASES
 from runner.guardrails import check_files
 from runner.manifest import CycleError, topo_order, validate_manifest
 
 if TYPE_CHECKING:
     from app.services.files import Draft
-
-PHASES = (
-    "extract",
-    "run_start",
-    "prepare",
-    "detect",
-    "map",
-    "transform",
-    "transform_table",
-    "validate",
-    "run_end",
-    "write",
-)
 
 
 def _manifest_finding(message: str, code: str = "manifest") -> dict:
