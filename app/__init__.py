@@ -29,10 +29,11 @@ def create_app(overrides: Mapping | None = None) -> Flask:
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="/static/swagger-ui/",
         JSON_SORT_KEYS=False,
-        MAX_CONTENT_LENGTH=None,
     )
     if overrides:
         app.config.update(overrides)
+    # Every request body is bounded; uploads, draft files and git set their own bound.
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_REQUEST_BYTES"]
     app.config["DATA_DIR"].mkdir(parents=True, exist_ok=True)
     app.secret_key = app.config["SECRET_KEY"]
 

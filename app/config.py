@@ -42,6 +42,7 @@ def load_settings(env: dict[str, str] | None = None) -> dict:
         "BROKER_URL": env.get("ADE_BROKER_URL") or "redis://127.0.0.1:6379/0",
         "BROKER_PREFIX": env.get("ADE_BROKER_PREFIX") or "ade",
         "MAX_UPLOAD_BYTES": _int(env, "ADE_MAX_UPLOAD_BYTES", 50 * MIB),
+        "MAX_REQUEST_BYTES": _int(env, "ADE_MAX_REQUEST_BYTES", 1 * MIB),
         "MAX_FILE_BYTES": _int(env, "ADE_MAX_FILE_BYTES", 512 * 1024),
         "MAX_FILES": _int(env, "ADE_MAX_FILES", 2000),
         # git over HTTP: largest request body (a push's pack, after gunzip), and

@@ -54,6 +54,13 @@ from repos.maintenance import git_env
 log = logging.getLogger(__name__)
 bp = Blueprint("git_http", __name__, url_prefix="/git")
 
+
+@bp.before_request
+def _limit_body() -> None:
+    # The app-wide JSON bound is far too small for packs; _spool_body enforces this
+    # one (after un-gzipping, too).
+    request.max_content_length = current_app.config["GIT_MAX_REQUEST_BYTES"]
+
 ROLE_FOR = {"git-upload-pack": "viewer", "git-receive-pack": "author"}
 _SERVICES = ", ".join(f"'{name}'" for name in ROLE_FOR)
 CHUNK = 64 * 1024

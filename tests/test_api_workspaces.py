@@ -97,3 +97,15 @@ def test_other_workspace_is_404_not_403(client, workspace, admin_token):
         client.get("/api/v1/workspaces/nope", headers=bearer(intruder)).status_code
         == 404
     )
+
+
+def test_oversized_json_body_is_413_problem_json(client, admin_token):
+    body = '{"slug": "big", "name": "' + "x" * (2 * 1024 * 1024) + '"}'
+    resp = client.post(
+        "/api/v1/workspaces",
+        data=body,
+        content_type="application/json",
+        headers=bearer(admin_token),
+    )
+    assert resp.status_code == 413
+    assert resp.mimetype == "application/problem+json"
