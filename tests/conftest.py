@@ -121,7 +121,11 @@ def make_app(tmp_path: Path, database_url: str, **overrides):
 
 @pytest.fixture
 def app(tmp_path, sqlite_url):
-    return make_app(tmp_path, sqlite_url)
+    app = make_app(tmp_path, sqlite_url)
+    yield app
+    executor = app.extensions.get("ade.executor")
+    if executor is not None:  # the local executor's threads poll until stopped
+        executor.stop()
 
 
 @pytest.fixture

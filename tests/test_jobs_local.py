@@ -192,6 +192,15 @@ def test_cancel_running_and_queued_jobs(client, app, setup):
     bad = publish(client, "acme", cfg["id"], t["publisher"], "1.1.0")
     running = submit(client, t["author"], bad["id"], setup["doc"]["id"]).json
     wait_for(client, "acme", running["id"], t["viewer"], until=("running",))
+    # Progress shows the phase the run is in (the detector loops forever).
+    job_url = f"/api/v1/workspaces/acme/jobs/{running['id']}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        progress = client.get(job_url, headers=bearer(t["viewer"])).json["progress"]
+        if progress and progress["phase"] == "detect":
+            break
+        time.sleep(0.2)
+    assert progress["phase"] == "detect", progress
     url = f"/api/v1/workspaces/acme/jobs/{running['id']}:cancel"
     assert client.post(url, headers=bearer(t["viewer"])).status_code == 403
     resp = client.post(url, headers=bearer(t["author"]))
