@@ -78,14 +78,23 @@ def token_group():
 @click.option(
     "--role",
     type=click.Choice(["viewer", "author", "publisher", "admin"]),
-    default="admin",
-    show_default=True,
+    default=None,
+    help="Role in --workspace (default admin).",
 )
 @with_appcontext
 def token_create(name, workspace_ref, role):
-    """Create a token and print its secret alone on stdout."""
+    """Create a token and print its secret alone on stdout.
+
+    Without --workspace it is an instance-admin token; a --role then would be
+    silently ignored (the token would be an admin), so it is refused.
+    """
     from app.auth import find_workspace
     from app.services.tokens import create_token
+
+    if workspace_ref is None and role not in (None, "admin"):
+        raise click.UsageError(
+            "--role needs --workspace (without it the token is an instance admin)"
+        )
 
     with _session() as session:
         workspace_id = None
@@ -94,7 +103,7 @@ def token_create(name, workspace_ref, role):
             if workspace is None:
                 raise click.ClickException(f"workspace {workspace_ref!r} not found")
             workspace_id = workspace.id
-        _token, secret = create_token(session, name, role, workspace_id)
+        _token, secret = create_token(session, name, role or "admin", workspace_id)
     click.echo(secret)
 
 

@@ -83,4 +83,5 @@ def job_report(ws, job_id):
 @bp.response(200, {"type": "string"}, content_type="text/plain")
 def job_logs(ws, job_id):
     """The run's logs as text."""
-    return _artifact(ws, job_id, "logs.txt", "text/plain; charset=utf-8")
+    # send_file adds "; charset=utf-8" to text/* types itself.
+    return _artifact(ws, job_id, "logs.txt", "text/plain")
