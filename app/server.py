@@ -8,6 +8,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from app import db
+from app.jobs.executor import get_executor
 from runner.sandbox import sandbox_capabilities
 
 log = logging.getLogger(__name__)
@@ -55,5 +56,13 @@ def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
         "graceful_timeout": 10,
         "accesslog": None,
         "errorlog": "-",
+        "post_fork": lambda _server, _worker: _start_jobs(app),
     }
     _Gunicorn(app, options).run()
+
+
+def _start_jobs(app: Flask) -> None:
+    """In each worker process: start the executor now, so jobs queued before a
+    restart (or requeued by the reaper) run without waiting for a new submit."""
+    if app.config["JOB_BACKEND"] == "local":
+        get_executor(app)

@@ -1,0 +1,50 @@
+"""A job queued while no server ran is picked up when `ade serve` starts."""
+
+import time
+
+from app.models import Job
+from app.services import jobs as job_service
+from tests.conftest import bearer, make_app
+from tests.jobs_helpers import create_config, publish, roster_xlsx, upload
+from tests.serve_helpers import Server, ade_env, ade_init
+
+
+def test_queued_job_runs_after_a_restart_without_a_new_submit(tmp_path):
+    data_dir = tmp_path / "data"
+    env = ade_env(data_dir)
+    admin = ade_init(env)
+    # Set up and queue the job in-process, as a server that died after the INSERT would.
+    app = make_app(tmp_path, f"sqlite:///{data_dir / 'ade.db'}")
+    client = app.test_client()
+    client.post(
+        "/api/v1/workspaces", json={"slug": "w", "name": "W"}, headers=bearer(admin)
+    )
+    cfg = create_config(client, "w", admin)
+    version = publish(client, "w", cfg["id"], admin)
+    doc = upload(client, "w", admin, roster_xlsx()).json
+    with app.app_context():
+        session = app.extensions["ade.sessionmaker"]()
+        from app.auth import find_workspace
+
+        job, reused = job_service.submit(
+            session, find_workspace(session, "w"), version["id"], doc["id"], {}
+        )
+        job_id = job.id
+        session.close()
+    assert not reused and "ade.executor" not in app.extensions
+
+    server = Server(env, tmp_path / "serve.log")
+    server.start()
+    try:
+        deadline = time.monotonic() + 60
+        status = None
+        while time.monotonic() < deadline:
+            session = app.extensions["ade.sessionmaker"]()
+            status = session.get(Job, job_id).status
+            session.close()
+            if status in ("succeeded", "failed"):
+                break
+            time.sleep(0.2)
+        assert status == "succeeded", (tmp_path / "serve.log").read_text()[-2000:]
+    finally:
+        server.kill()
