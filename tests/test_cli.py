@@ -87,3 +87,14 @@ def test_a_role_without_a_workspace_is_refused_not_made_admin(tmp_path):
     assert result.exit_code != 0 and result.stdout == ""
     assert "--workspace" in result.stderr
     assert _tokens(tmp_path) == before  # no instance-admin token minted
+
+
+def test_every_setting_of_app_config_is_in_the_readme():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    names = set(re.findall(r"ADE_[A-Z_]+", (root / "app/config.py").read_text()))
+    readme = (root / "README.md").read_text()
+    assert len(names) > 10
+    assert sorted(n for n in names if f"`{n}`" not in readme) == []

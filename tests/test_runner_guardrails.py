@@ -113,3 +113,30 @@ def test_check_files_only_checks_python_and_reports_bad_encoding():
     ]
     assert "UTF-8" in findings[0].message
     assert check_files({"columns/b.py": b"import os\n"}, extra_modules=["os"]) == []
+
+
+SPEC_MODULES = (
+    "re math datetime decimal string unicodedata statistics itertools functools "
+    "collections json typing dataclasses enum fractions"
+).split()
+SPEC_CALLS = "eval exec compile __import__ open input breakpoint globals vars".split()
+
+
+def test_allow_list_and_banned_calls_are_exactly_the_specs():
+    from runner.guardrails import ALLOWED_DUNDERS, ALLOWED_MODULES, FORBIDDEN_CALLS
+
+    # SPEC §6, plus __future__ (compile-time only; see docs/decisions.md).
+    assert ALLOWED_MODULES == {*SPEC_MODULES, "__future__"}
+    assert FORBIDDEN_CALLS == set(SPEC_CALLS)
+    assert ALLOWED_DUNDERS == {"__name__", "__doc__"}
+    for module in SPEC_MODULES:
+        assert codes(f"import {module}") == [], module
+        assert codes(f"from {module} import x") == [], module
+    banned = "os sys io pathlib subprocess socket ctypes importlib builtins pickle"
+    for module in banned.split():
+        assert codes(f"import {module}") == [(1, 0, "import")], module
+    for name in SPEC_CALLS:
+        assert codes(f"{name}('x')") == [(1, 0, "call")], name
+    assert codes("obj.__name__, obj.__doc__") == []
+    for dunder in ("__class__", "__dict__", "__globals__", "__subclasses__"):
+        assert codes(f"obj.{dunder}") == [(1, 0, "dunder")], dunder
