@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import stat
 from collections.abc import Mapping
+from pathlib import Path
 
 from flask import Flask
 
@@ -34,7 +36,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
         app.config.update(overrides)
     # Every request body is bounded; uploads, draft files and git set their own bound.
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_REQUEST_BYTES"]
-    app.config["DATA_DIR"].mkdir(parents=True, exist_ok=True)
+    _make_private_dir(app.config["DATA_DIR"])
     app.secret_key = app.config["SECRET_KEY"]
 
     logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
@@ -60,6 +62,23 @@ def create_app(overrides: Mapping | None = None) -> Flask:
 
     logging.getLogger(__name__).debug("app created", extra={})
     return app
+
+
+def _make_private_dir(path: Path) -> None:
+    """Create the data dir and keep it 0700: it holds every workspace's repos and
+    documents and (by default) the database, and config code in the sandbox runs as
+    another uid that must reach none of them (a 0755 ``./data`` let a dry-run read
+    other workspaces' repos and uploads)."""
+    path.mkdir(parents=True, exist_ok=True)
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        try:
+            path.chmod(0o700)
+        except OSError as exc:  # not ours: say so, the operator must fix it
+            logging.getLogger(__name__).warning(
+                "data dir %s is readable by other users and cannot be made private: %s",
+                path,
+                exc,
+            )
 
 
 def _require_token_on_api(app: Flask) -> None:

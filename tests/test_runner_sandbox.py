@@ -377,3 +377,35 @@ def test_files_left_in_world_writable_dirs_are_removed(tmp_path):
     assert result.ok, result.error
     assert [p for p in (*left, link) if os.path.lexists(p)] == []
     assert Path("/etc/passwd").exists()
+
+
+@pytest.mark.skipif(not ISOLATED, reason="needs the isolated worker")
+@pytest.mark.parametrize("where", ["/run", "/dev/shm"])
+def test_unix_sockets_of_the_host_are_out_of_reach(tmp_path, where):
+    # A network namespace does not hide sockets that live in the file system: a
+    # local PostgreSQL, MySQL or Redis socket in /run answered the worker (with
+    # "local all all trust", as the postgres superuser). /run and /dev/shm are
+    # private to the worker.
+    path = f"{where}/ade-test-{os.getpid()}-{time.monotonic_ns()}.sock"
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(path)
+    os.chmod(path, 0o777)
+    listener.listen(1)
+    listener.settimeout(0.3)
+    try:
+        result = run(
+            tmp_path,
+            f"""
+            import socket
+            s = socket.socket(socket.AF_UNIX)
+            s.connect({path!r})
+            s.sendall(b"stolen data")
+            """,
+        )
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    finally:
+        listener.close()
+        os.unlink(path)
+    assert not result.ok
+    assert "FileNotFoundError" in result.error

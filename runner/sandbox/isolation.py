@@ -102,9 +102,16 @@ def code_mounts(
     return mapped, binds
 
 
-# Run as root inside the new namespaces, before setpriv: bind the code directories,
-# then exec the rest of the command line (with the empty environment: sh adds PWD).
+# Run as root inside the new namespaces, before setpriv: give the worker its own
+# small /run and /dev/shm (a network namespace does not hide the unix sockets that
+# live there: a local PostgreSQL, MySQL or Redis socket answered the worker), bind
+# the code directories, then exec the rest of the command line (with the empty
+# environment: sh adds PWD).
+PRIVATE_DIRS = ("/run", "/var/run", "/dev/shm")
 _MOUNT_SCRIPT = (
+    f"for d in {' '.join(PRIVATE_DIRS)}; do "
+    '[ -L "$d" ] || [ ! -d "$d" ] || "$0" -t tmpfs -o '
+    'nosuid,nodev,size=16m,mode=1777 ade-sandbox "$d" || exit 125; done; '
     'while [ "$1" != -- ]; do "$0" --bind "$1" "$2" || exit 125; shift 2; done; '
     'shift; exec /usr/bin/env -i "$@"'
 )
@@ -236,12 +243,13 @@ def worker_command(
     binds: list[tuple[str, str]] = (),
 ) -> list[str]:
     """The argv that starts one worker; ``uid`` None means limits only. ``binds``
-    (from ``code_mounts``) need the mount namespace that comes with the pid one."""
+    (from ``code_mounts``) and the private ``PRIVATE_DIRS`` need the mount
+    namespace that comes with the pid one."""
     python = [isolation.python, "-I", "-S", "-B", "-c", code, json.dumps(args)]
     if uid is None:
         return python
     drop = [isolation.setpriv, *drop_args(uid), "--", *python]
-    if binds and pid_namespace:
+    if pid_namespace:
         pairs = [part for pair in binds for part in pair]
         drop = [isolation.shell, "-c", _MOUNT_SCRIPT, isolation.mount, *pairs, "--"]
         drop += [isolation.setpriv, *drop_args(uid), "--", *python]
