@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from app.auth import current_principal, require_workspace
+from app.extensions import Blueprint
 from app.schemas.configs import ConfigCreateSchema, ConfigDeleteArgsSchema, ConfigSchema
 from app.schemas.problem import documented_errors
 from app.services import configs as config_service

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app, request, send_file
-from flask_smorest import Blueprint
 
 from app.auth import require_workspace
 from app.db import get_session
+from app.extensions import Blueprint
 from app.schemas.documents import DocumentSchema, UploadSchema
 from app.services import documents as service
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import Response, current_app, request, url_for
-from flask_smorest import Blueprint
 
 from app.errors import UnsupportedMediaType
+from app.extensions import Blueprint
 from app.schemas.draft import (
     ETAG_HEADER,
     LOCATION_HEADER,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from app.auth import require_workspace
+from app.extensions import Blueprint
 from app.schemas.jobs import DryRunResultSchema, DryRunSchema
 from app.services.dryrun import dry_run
 from app.services.store import get_config

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app, send_file
-from flask_smorest import Blueprint
 
 from app.auth import require_workspace
 from app.db import get_session
+from app.extensions import Blueprint
 from app.jobs.executor import get_executor
 from app.schemas.jobs import JobCreateSchema, JobQuerySchema, JobSchema
 from app.services import jobs as service

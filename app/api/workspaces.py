@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from app.auth import current_principal, require_instance_admin, require_workspace
 from app.db import get_session
+from app.extensions import Blueprint
 from app.models import Workspace
 from app.schemas.workspaces import (
     TokenCreatedSchema,

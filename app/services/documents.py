@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import unicodedata
 import zipfile
 from pathlib import Path
 from typing import IO
@@ -75,6 +76,15 @@ def _check_spreadsheet(path: Path, filename: str) -> str:
     return XLSX_TYPE
 
 
+def _safe_filename(filename: str | None) -> str:
+    """The client's file name without directories, control or format characters
+    (a NUL or newline breaks the download's Content-Disposition header; a bidi
+    override makes ``evil\u202excod.xlsx`` display as ``evildocx.xlsx``)."""
+    name = os.path.basename((filename or "").replace("\\", "/"))
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf"))
+    return name[:255] or "upload.xlsx"
+
+
 def store_upload(
     session: Session,
     data_dir: Path,
@@ -86,9 +96,7 @@ def store_upload(
     """Store an uploaded workbook and index it."""
     if stream is None:
         raise BadRequest("Send the workbook as multipart/form-data field 'file'.")
-    filename = (
-        os.path.basename((filename or "").replace("\\", "/"))[:255] or "upload.xlsx"
-    )
+    filename = _safe_filename(filename)
     tmp, sha256, size = _spool(stream, data_dir / "tmp", limit)
     try:
         if size == 0:
