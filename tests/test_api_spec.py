@@ -12,7 +12,14 @@ import pytest
 from app import db
 from app.services.tokens import create_token
 from tests.conftest import bearer, make_app
-from tests.jobs_helpers import create_config, publish, roster_xlsx, upload, wait_for
+from tests.jobs_helpers import (
+    create_config,
+    publish,
+    put_file,
+    roster_xlsx,
+    upload,
+    wait_for,
+)
 
 VERSION_KEYS = {
     "id", "semver", "status", "message", "files_hash", "commit", "created_at",
@@ -117,3 +124,27 @@ def test_versions_and_jobs_carry_the_spec_fields(env):
         headers=bearer(token),
     ).json
     assert [j["id"] for j in listed] == [job["id"]]
+
+
+COUNTING = (
+    "def detect_count(*, header, values, **_):\n"
+    "    return float(len(values)) if header == 'E-mail' else None\n"
+)
+
+
+def test_dry_run_sample_rows_limits_what_detectors_see(env):
+    _app, client, token = env
+    cfg = create_config(client, "acme", token, slug="sampled")
+    put_file(client, "acme", cfg["id"], token, "columns/email.py", COUNTING)
+    doc = upload(client, "acme", token, roster_xlsx(rows=5)).json
+    url = f"/api/v1/workspaces/acme/configs/{cfg['id']}/draft:dry-run"
+
+    def email_score(body):
+        resp = client.post(url, json=body, headers=bearer(token))
+        assert resp.status_code == 200 and resp.json["status"] == "succeeded"
+        assert {"tables", "findings", "logs", "metrics"} <= set(resp.json)
+        table = next(t for t in resp.json["tables"] if t["rows"])
+        return next(c for c in table["columns"] if c["header"] == "E-mail")["score"]
+
+    assert email_score({"documentId": doc["id"]}) == 6.0  # 5 people + 1 bad row
+    assert email_score({"documentId": doc["id"], "sample_rows": 2}) == 2.0

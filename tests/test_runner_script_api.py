@@ -125,6 +125,7 @@ def test_every_hook_gets_the_keyword_arguments_of_the_spec(tmp_path):
             "zip": {"depends_on": ["member"], "synonyms": ["postal"], "country": "NL"}
         },
         files={
+            "startup.py": "raise RuntimeError('startup.py must not run in v1')\n",
             "run.py": RUN,
             "table/transform.py": TRANSFORM,
             "table/validators.py": VALIDATORS,
