@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import bearer
@@ -64,3 +66,25 @@ def test_editor_pages_are_self_contained(api, server, vendored_static):
     assert docs.status_code == 200
     assert b"/static/swagger-ui/swagger-ui-bundle.js" in docs.data
     assert api.get("/static/swagger-ui/swagger-ui-bundle.js").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "/\t/evil.example/",
+        "javascript:alert(1)",
+    ],
+)
+def test_sign_in_never_follows_next_off_site(new_page, ws, next_url):
+    # Browsers read "/\evil" as "//evil" and drop tabs, so a prefix check on the raw
+    # string was an open redirect: the target is resolved before it is followed.
+    page = new_page()
+    page.goto("/signin?next=" + quote(next_url, safe=""))
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    page.get_by_label("API token").fill(ws["tokens"]["author"])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url("/workspaces/acme/configs")
+    assert page.blocked == []

@@ -8,10 +8,21 @@ const error = document.getElementById("signin-error");
 input.focus();
 document.body.dataset.ready = "true";
 
-/** Only same-site paths are followed after sign-in. */
+/**
+ * Only same-origin paths are followed after sign-in. The target is resolved first:
+ * browsers read "/\\evil" as "//evil" and drop tabs and newlines, so a prefix check
+ * on the raw string is an open redirect.
+ */
 function nextPath() {
   const next = new URLSearchParams(location.search).get("next") || "";
-  return next.startsWith("/") && !next.startsWith("//") ? next : "/workspaces";
+  let url;
+  try {
+    url = new URL(next, location.origin);
+  } catch {
+    return "/workspaces";
+  }
+  if (!next.startsWith("/") || url.origin !== location.origin) return "/workspaces";
+  return url.pathname + url.search + url.hash;
 }
 
 form.addEventListener("submit", async (event) => {
