@@ -33,6 +33,14 @@ UNSAFE = [
     "a\x85b.py",  # C1 control
     "a/b/c/d/e/f/g/h/i.py",  # 9 levels
     "bad\udcff.py",  # not encodable as UTF-8
+    # What git's own checkout refuses (core.protectNTFS / protectHFS): a pushed or
+    # saved tree with one of these would break every clone on Windows or macOS.
+    ".git./config",  # NTFS drops trailing dots and spaces
+    "columns/.git /x.py",
+    "GIT~1/config",  # the NTFS short name of .git
+    ".g\u200cit/config",  # HFS+ ignores zero-width and bidi characters
+    "evil\u202excod.py",  # a bidi override hides the real name (Trojan Source)
+    "a\ufeffb.py",
 ]
 
 SAFE = [
