@@ -73,3 +73,31 @@ def test_publish_revert_history_and_diff(new_page, ws, config, api):
     expect(page.locator(".diff-file h2")).to_have_text("modified run.py")
     expect(page.locator(".patch .add")).to_contain_text(["+# second release"])
     assert page.errors == [] and page.blocked == []
+
+
+def test_history_shows_a_commit_subject_with_the_body_on_hover(
+    new_page, ws, config, api, live_app
+):
+    """A commit pushed with git has a subject, a blank line and a body: the list
+    shows the subject, the whole message is its tooltip."""
+    from app.services.store import get_store
+    from repos.types import Author
+
+    token = ws["tokens"]["author"]
+    ws_id = api.get("/api/v1/workspaces/acme", headers=bearer(token)).json["id"]
+    with live_app.app_context():
+        get_store().open(ws_id, config["id"]).write_file(
+            "run.py",
+            b"# pushed\n",
+            author=Author("Ada", "ada@example.com"),
+            message='Revert "socket"\n\nThis reverts commit b2645b48.\n',
+        )
+    page = new_page(token=token)
+    open_editor(page, config)
+    page.locator("#tree").get_by_role("button", name="Versions and commits").click()
+    subject = page.locator("#commit-list li").first.locator("strong")
+    expect(subject).to_have_text('Revert "socket"')
+    expect(subject).to_have_attribute(
+        "title", 'Revert "socket"\n\nThis reverts commit b2645b48.'
+    )
+    assert page.errors == [] and page.blocked == []

@@ -66,7 +66,8 @@ export class Versions {
     const { data } = await api("GET", `${this.ctx.base}/history`);
     const commits = Array.isArray(data) ? data : data.commits || [];
     document.getElementById("commit-list").replaceChildren(...commits.map((c) => h("li", {},
-      h("code", {}, (c.sha || "").slice(0, 8)), " ", h("strong", {}, c.message || ""),
+      h("code", {}, (c.sha || "").slice(0, 8)), " ",
+      h("strong", { title: (c.message || "").trimEnd() }, (c.message || "").split("\n")[0]),
       h("div", { class: "muted" }, `${c.author?.name || ""} · ${formatTime(c.time)}`,
         c.paths?.length ? ` · ${c.paths.join(", ")}` : ""))));
   }
