@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+import http
 import json
 
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
+from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser, abort
 
 from app.errors import http_exception_response
+from app.schemas.problem import PROBLEM, ProblemSchema
 
 
 class Api(_Api):
     """flask-smorest's Api, answering errors as problem+json like the rest."""
 
+    ERROR_SCHEMA = ProblemSchema
+
     def handle_http_exception(self, error):
         return http_exception_response(error)
+
+    def _register_responses(self):
+        # flask-smorest documents its shared error responses as application/json;
+        # ours are application/problem+json (app/errors.py).
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": ProblemSchema}
+        prepare_response(response, self.spec, PROBLEM)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
 def _has_lone_surrogate(value) -> bool:
@@ -58,6 +76,20 @@ class Blueprint(_Blueprint):
     """flask-smorest's Blueprint with the parser above."""
 
     ARGUMENTS_PARSER = Parser()
+
+    def arguments(self, schema, **kwargs):
+        """``Blueprint.arguments``, documenting invalid input as the 400 it is
+        answered with (``app.errors`` turns webargs' 422 into 400)."""
+        decorate = super().arguments(schema, **kwargs)
+
+        def decorator(func):
+            wrapped = decorate(func)
+            responses = wrapped._apidoc["arguments"]["responses"]
+            if responses.pop(422, None) is not None:
+                responses[400] = http.HTTPStatus.BAD_REQUEST.name
+            return wrapped
+
+        return decorator
 
 
 api = Api()
