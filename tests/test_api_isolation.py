@@ -14,6 +14,7 @@ import io
 import pytest
 
 from tests.conftest import bearer
+from tests.jobs_helpers import roster_xlsx
 from tests.versions_helpers import create_config
 
 ROLES = ("viewer", "author", "publisher", "admin")
@@ -29,7 +30,10 @@ FIELD_VALUES = {
 }
 
 
-def _example(schema: dict, components: dict, name: str = ""):
+BODY_IDS = ("config_version_id", "input_document_id", "documentId")
+
+
+def _example(schema: dict, components: dict, name: str = "", values=FIELD_VALUES):
     if "$ref" in schema:
         schema = components[schema["$ref"].rsplit("/", 1)[-1]]
     if "enum" in schema:
@@ -38,7 +42,7 @@ def _example(schema: dict, components: dict, name: str = ""):
     if kind == "object":
         props = schema.get("properties", {})
         return {
-            key: _example(props[key], components, key)
+            key: _example(props[key], components, key, values)
             for key in schema.get("required", [])
         }
     if kind == "array":
@@ -47,10 +51,10 @@ def _example(schema: dict, components: dict, name: str = ""):
         return 1
     if kind == "boolean":
         return False
-    return FIELD_VALUES.get(name, "probe")
+    return values.get(name, "probe")
 
 
-def _request_kwargs(doc: dict, rule: str, method: str) -> dict:
+def _request_kwargs(doc: dict, rule: str, method: str, values=FIELD_VALUES) -> dict:
     """Body and required query args for one operation, from the OpenAPI doc."""
     path = rule.replace("<path:", "<").replace("<", "{").replace(">", "}")
     op = doc["paths"].get(path, {}).get(method.lower(), {})
@@ -69,7 +73,7 @@ def _request_kwargs(doc: dict, rule: str, method: str) -> dict:
             kwargs["data"] = {"file": (io.BytesIO(b"PK\x03\x04"), "probe.xlsx")}
             kwargs["content_type"] = "multipart/form-data"
         else:
-            kwargs["json"] = _example(spec.get("schema", {}), components)
+            kwargs["json"] = _example(spec.get("schema", {}), components, "", values)
             kwargs["content_type"] = mimetype
         break
     return kwargs
@@ -95,17 +99,38 @@ def two_workspaces(client, workspace, admin_token):
     ).json
     upload = client.post(
         "/api/v1/workspaces/other/documents",
-        data={"file": (io.BytesIO(b"a,b\n1,2\n"), "probe.csv")},
+        data={"file": (io.BytesIO(roster_xlsx()), "probe.xlsx")},
         content_type="multipart/form-data",
         headers=bearer(token["secret"]),
     )
+    assert upload.status_code == 201, upload.json  # a real id, not a made-up one
+    published = client.post(
+        f"/api/v1/workspaces/other/configs/{cfg['id']}/publish",
+        json={"semver": "1.0.0", "message": "m"},
+        headers=bearer(token["secret"]),
+    )
+    assert published.status_code == 201, published.json
+    job = client.post(
+        "/api/v1/workspaces/other/jobs",
+        json={
+            "config_version_id": published.json["id"],
+            "input_document_id": upload.json["id"],
+        },
+        headers=bearer(token["secret"]),
+    )
+    assert job.status_code == 202, job.json
     ids = {
         "ws": other["id"],
         "config_id": cfg["id"],
         "version_id": versions[0]["id"],
         "path": "manifest.json",
         "token_id": token["id"],
-        "document_id": (upload.json or {}).get("id", "probe"),
+        "document_id": upload.json["id"],
+        "job_id": job.json["id"],
+        # ids that travel in request bodies
+        "config_version_id": published.json["id"],
+        "input_document_id": upload.json["id"],
+        "documentId": upload.json["id"],
     }
     return workspace, b, ids
 
@@ -160,3 +185,34 @@ def test_the_same_requests_reach_workspace_b_with_its_own_token(
         if rule.endswith(must):
             assert status == 200, (rule, status)
     assert sum(status == 200 for _rule, status in ok) >= 8, ok
+
+
+def test_ids_of_another_workspace_are_404_under_the_tokens_own_workspace(
+    app, client, two_workspaces
+):
+    # The other way round: A's own workspace in the URL, B's config, version,
+    # document, job and token ids in the path or the body. A role too small may
+    # be told so (403 does not depend on the id); nothing of B may answer.
+    a, _b, ids = two_workspaces
+    doc = client.get("/api/v1/openapi.json").json
+    values = {**FIELD_VALUES, **{key: ids[key] for key in BODY_IDS}}
+    seen, failures = 0, []
+    for rule, method in _rules(app):
+        kwargs = _request_kwargs(doc, rule.rule, method, values)
+        carries_ids = set(rule.arguments) - {"ws"} or any(
+            key in (kwargs.get("json") or {}) for key in BODY_IDS
+        )
+        if not carries_ids:
+            continue  # e.g. POST /configs: nothing of B's to point at
+        for role in ROLES:
+            kwargs = _request_kwargs(doc, rule.rule, method, values)
+            url = _url(rule, {**ids, "ws": a["slug"]})
+            resp = client.open(
+                url, method=method, headers=bearer(a["tokens"][role]), **kwargs
+            )
+            seen += 1
+            allowed = {404} if role == "admin" else {403, 404}
+            if resp.status_code not in allowed:
+                failures.append((role, method, url, resp.status_code))
+    assert seen >= 4 * 20, seen
+    assert failures == []
