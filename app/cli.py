@@ -19,9 +19,20 @@ def _create_app(*_args, **_kwargs):
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
+class _AdeGroup(FlaskGroup):
+    """FlaskGroup without Flask's own options (``--app``, ``--env-file``,
+    ``--debug``, ``--version``): ade always builds its own app from ``ADE_*``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(add_version_option=False, **kwargs)
+        self.params = [
+            p for p in self.params if p.name not in ("app", "env_file", "debug")
+        ]
+
+
+@click.group(cls=_AdeGroup, create_app=_create_app, add_default_commands=False)
 def cli():
-    """ADE config store."""
+    """ADE config store. Settings come from ADE_* environment variables (README)."""
 
 
 cli.add_command(routes_command, "routes")

@@ -98,3 +98,11 @@ def test_every_setting_of_app_config_is_in_the_readme():
     readme = (root / "README.md").read_text()
     assert len(names) > 10
     assert sorted(n for n in names if f"`{n}`" not in readme) == []
+
+
+def test_help_shows_ade_options_only():
+    """``ade --help`` is about ade: no Flask app loader, env-file or debug options."""
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for flask_only in ("--app", "--env-file", "--debug", "Flask"):
+        assert flask_only not in result.output, flask_only
