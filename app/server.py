@@ -37,6 +37,15 @@ def prepare(app: Flask) -> None:
         report = reconcile_all()
     if report:
         log.warning("reconciler repaired the index: %s", "; ".join(map(str, report)))
+    report_sandbox()
+
+
+def report_sandbox() -> None:
+    """Say once, at start-up, how config code is isolated on this machine (SPEC §6).
+
+    ``ade serve`` and ``ade worker`` both call it: Celery workers run the sandboxes
+    of jobs on their own machines, which may not allow what the API host does.
+    """
     caps = sandbox_capabilities()
     if caps.get("mode") != "isolated":
         log.warning("sandbox runs with resource limits only: %s", caps.get("reason"))

@@ -19,8 +19,10 @@ from flask.cli import with_appcontext
 def worker_command(concurrency, loglevel):
     """Run a Celery worker that executes jobs."""
     from app.jobs.celery_app import worker_celery
+    from app.server import report_sandbox
 
     app = current_app._get_current_object()
+    report_sandbox()
     celery = worker_celery(app)
     concurrency = concurrency or app.config["JOB_CONCURRENCY"]
     celery.worker_main(
