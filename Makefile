@@ -32,7 +32,7 @@ setup-js:
 		if [ -x scripts/vendor-static.sh ]; then scripts/vendor-static.sh; fi; \
 	fi
 
-# curl and jq for tests/test_curl_script.py (the plan's cURL sequence, run as written).
+# curl and jq for tests/test_curl_script.py and tests/test_readme_example.py (run as written).
 setup-tools:
 	@command -v curl >/dev/null 2>&1 && command -v jq >/dev/null 2>&1 || \
 		( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq curl jq )
