@@ -59,6 +59,11 @@ def test_dry_run_shows_matrix_then_script_error(new_page, ws, config, api, roste
         matrix.locator('tr[data-column="C"] td.winner[data-field="city"]')
     ).to_have_text("1 (winner)")
     expect(matrix.locator('tr[data-column="A"] td.unmapped')).to_have_text("—")
+    # The legend's swatches carry no made-up scores (a "0.5 below min_score (0.5)"
+    # contradicted itself): only the config's min_score is a number there.
+    expect(page.locator(".legend").first).to_have_text(
+        "mapped (winner) below min_score (1)", use_inner_text=True
+    )
     expect(page.locator("#view-dryrun")).to_contain_text("Findings (1)")
     expect(page.locator(".findings")).to_contain_text("not an email address")
     expect(page.locator(".metrics")).to_contain_text("rows processed")

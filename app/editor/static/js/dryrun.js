@@ -129,8 +129,8 @@ function renderTable(table, index, manifest, minScore) {
     h("div", { class: "scroll-x" }, h("table", { class: "grid matrix", id },
       h("caption", { class: "visually-hidden" }, `Mapping scores: physical columns by fields; min_score ${minScore}`),
       h("thead", {}, head), h("tbody", {}, ...rows))),
-    h("p", { class: "legend muted" }, h("span", { class: "swatch winner" }, "1.5"), " mapped (winner) ",
-      h("span", { class: "swatch below" }, "0.5"), ` below min_score (${minScore})`),
+    h("p", { class: "legend muted" }, h("span", { class: "swatch winner", "aria-hidden": "true" }), " mapped (winner) ",
+      h("span", { class: "swatch below", "aria-hidden": "true" }), ` below min_score (${minScore})`),
     unmapped);
 }
 
