@@ -179,9 +179,20 @@ def check_source(
         return [Finding(path, line, col, "syntax", f"syntax error: {exc.msg}")]
     except ValueError as exc:  # e.g. "source code string cannot contain null bytes"
         return [Finding(path, 1, 0, "syntax", f"syntax error: {exc}")]
+    except (RecursionError, MemoryError):
+        # CPython 3.11's parser gives up on deep nesting with these, not with a
+        # SyntaxError ("-" * 400_000 + "1" is a MemoryError of its stack).
+        return [_too_deep(path)]
     visitor = _Visitor(path, frozenset(extra_modules))
-    visitor.visit(tree)
+    try:
+        visitor.visit(tree)
+    except RecursionError:  # the visit recurses too: ~500 chained "+" suffice
+        return [_too_deep(path)]
     return sorted(visitor.findings, key=lambda f: (f.line, f.col, f.code))
+
+
+def _too_deep(path: str) -> Finding:
+    return Finding(path, 1, 0, "syntax", "syntax error: nested too deeply to check")
 
 
 def check_files(

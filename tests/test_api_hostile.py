@@ -86,3 +86,29 @@ def test_the_data_dir_is_private_to_the_service(tmp_path, sqlite_url):
 def test_a_new_data_dir_is_private_too(tmp_path, sqlite_url):
     make_app(tmp_path, sqlite_url)
     assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+
+
+def test_code_nested_too_deeply_is_saved_with_a_warning_and_blocks_publish(
+    client, workspace
+):
+    token = workspace["tokens"]["admin"]
+    cfg = client.post(
+        "/api/v1/workspaces/acme/configs",
+        json={"slug": "deep", "title": "Deep"},
+        headers=bearer(token),
+    ).json
+    base = f"/api/v1/workspaces/acme/configs/{cfg['id']}"
+    resp = client.post(
+        base + "/draft/files",
+        json={"path": "columns/deep.py", "code": "x = " + "-" * 400_000 + "1\n"},
+        headers=bearer(token),
+    )
+    assert resp.status_code == 201, resp.json
+    assert [w["code"] for w in resp.json["warnings"]] == ["syntax"]
+    assert client.post(base + "/draft:plan", headers=bearer(token)).status_code == 200
+    resp = client.post(
+        base + "/publish",
+        json={"semver": "1.0.0", "message": "m"},
+        headers=bearer(token),
+    )
+    assert resp.status_code == 400, resp.json

@@ -140,3 +140,20 @@ def test_allow_list_and_banned_calls_are_exactly_the_specs():
     assert codes("obj.__name__, obj.__doc__") == []
     for dunder in ("__class__", "__dict__", "__globals__", "__subclasses__"):
         assert codes(f"obj.{dunder}") == [(1, 0, "dunder")], dunder
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "x = " + "-" * 400_000 + "1\n",  # MemoryError in CPython 3.11's parser
+        "a = " + "not " * 100_000 + "x\n",
+        "x = x" + ".y" * 200_000 + "\n",  # RecursionError building the tree
+        "x = 1" + " + 1" * 600 + "\n",  # parses; too deep for a recursive visit
+    ],
+)
+def test_code_nested_too_deeply_to_check_is_a_syntax_finding(source):
+    # These raised out of check_source: a save answered 500, and once saved the
+    # file made every plan and publish of the config a 500 too.
+    [finding] = check_source("columns/deep.py", source)
+    assert finding.code == "syntax"
+    assert "nested too deeply" in finding.message
