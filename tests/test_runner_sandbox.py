@@ -409,3 +409,21 @@ def test_unix_sockets_of_the_host_are_out_of_reach(tmp_path, where):
         os.unlink(path)
     assert not result.ok
     assert "FileNotFoundError" in result.error
+
+
+@pytest.mark.skipif(not ISOLATED, reason="needs the isolated worker")
+def test_private_mounts_stay_in_place_from_a_user_namespace(tmp_path):
+    # The worker may create a user namespace (a kernel setting, see
+    # docs/operations.md); the mounts it inherits there are locked, so unmounting
+    # the private /run or /dev/shm to reach what they cover fails.
+    result = run(
+        tmp_path,
+        """
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.unshare(0x10000000 | 0x00020000)  # CLONE_NEWUSER | CLONE_NEWNS
+        return [libc.umount2(p, 2) for p in (b"/run", b"/var/run", b"/dev/shm")]
+        """,
+    )
+    assert result.ok, result.error
+    assert result.report["scores"]["x.detect_x"] == [-1, -1, -1]
