@@ -66,8 +66,18 @@ def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
         "accesslog": None,
         "errorlog": "-",
         "post_fork": lambda _server, _worker: _start_jobs(app),
+        "worker_exit": lambda _server, _worker: _stop_jobs(app),
     }
     _Gunicorn(app, options).run()
+
+
+def _stop_jobs(app: Flask) -> None:
+    """In each worker on its way out (SIGTERM, Ctrl-C): stop the executor, so the
+    job it runs is killed and queued again instead of left 'running' for the
+    reaper with its sandbox orphaned."""
+    executor = app.extensions.get("ade.executor")
+    if executor is not None:
+        executor.stop()
 
 
 def _start_jobs(app: Flask) -> None:

@@ -269,3 +269,24 @@ def test_dry_run_uses_the_draft_and_reports_failures_as_200(client, setup):
         ).status_code
         == 403
     )
+
+
+def test_stopping_the_executor_requeues_its_running_job(client, app, setup):
+    """A worker that stops (``ade serve`` on SIGTERM or Ctrl-C stops each worker's
+    executor) kills the sandbox of the job it runs and queues the job again, the
+    interrupted attempt not counted: no 'running' row waiting for the reaper, no
+    orphaned sandbox burning CPU up to its wall limit."""
+    t, cfg = setup["t"], setup["config"]
+    put_file(client, "acme", cfg["id"], t["author"], "columns/email.py", LOOPING)
+    bad = publish(client, "acme", cfg["id"], t["publisher"], "1.1.0")
+    job = submit(client, t["author"], bad["id"], setup["doc"]["id"]).json
+    wait_for(client, "acme", job["id"], t["viewer"], until=("running",))
+    executor = app.extensions["ade.executor"]
+    started = time.monotonic()
+    executor.stop()
+    assert time.monotonic() - started < 8  # within gunicorn's graceful_timeout
+    assert not any(thread.is_alive() for thread in executor._threads)
+    row = client.get(
+        f"/api/v1/workspaces/acme/jobs/{job['id']}", headers=bearer(t["viewer"])
+    ).json
+    assert (row["status"], row["attempts"], row["error"]) == ("queued", 0, None)

@@ -19,6 +19,7 @@ from runner.sandbox import run_sandboxed
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 1.0  # seconds between progress writes
+STOP_POLL = 0.2  # seconds between looks at the executor's stop event during a run
 
 
 def claim(rt: JobRuntime, job_id: str) -> bool:
@@ -74,18 +75,54 @@ def _finish(rt: JobRuntime, job_id: str, **values) -> bool:
         return result.rowcount == 1
 
 
-class _Heartbeat(threading.Thread):
-    """Beats while the run lasts; sets ``cancel`` when the row stops being ours."""
+def _requeue(rt: JobRuntime, job_id: str) -> bool:
+    """Give back a job this worker stopped running because it is shutting down: it
+    is queued again at once and the interrupted attempt does not count."""
+    with rt.sessions() as s:
+        result = s.execute(
+            update(Job)
+            .where(
+                Job.id == job_id, Job.status == "running", Job.worker == rt.worker_name
+            )
+            .values(
+                status="queued",
+                attempts=Job.attempts - 1,
+                started_at=None,
+                heartbeat_at=None,
+                worker=None,
+                progress=None,
+                available_at=None,
+            )
+        )
+        s.commit()
+        return result.rowcount == 1
 
-    def __init__(self, rt: JobRuntime, job_id: str, cancel: threading.Event):
+
+class _Heartbeat(threading.Thread):
+    """Beats while the run lasts; sets ``cancel`` when the row stops being ours or
+    the executor is stopping (``stop``)."""
+
+    def __init__(
+        self,
+        rt: JobRuntime,
+        job_id: str,
+        cancel: threading.Event,
+        stop: threading.Event | None = None,
+    ):
         super().__init__(daemon=True, name=f"heartbeat-{job_id[:8]}")
-        self.rt, self.job_id, self.cancel = rt, job_id, cancel
+        self.rt, self.job_id, self.cancel, self.stop = rt, job_id, cancel, stop
         self.done = threading.Event()
         self.progress: dict | None = None
 
     def run(self) -> None:
-        while not self.done.wait(min(self.rt.heartbeat_seconds, PROGRESS_EVERY)):
-            self.beat()
+        period = min(self.rt.heartbeat_seconds, PROGRESS_EVERY)
+        next_beat = time.monotonic() + period
+        while not self.done.wait(min(period, STOP_POLL)):
+            if self.stop is not None and self.stop.is_set():
+                self.cancel.set()
+            if time.monotonic() >= next_beat:
+                next_beat = time.monotonic() + period
+                self.beat()
 
     def beat(self) -> None:
         values = {"heartbeat_at": utcnow()}
@@ -109,16 +146,19 @@ class _Heartbeat(threading.Thread):
             log.warning("heartbeat failed", exc_info=True)
 
 
-def run_claimed(rt: JobRuntime, job_id: str) -> None:
-    """Execute a job this worker has claimed; never raises."""
+def run_claimed(
+    rt: JobRuntime, job_id: str, stop: threading.Event | None = None
+) -> None:
+    """Execute a job this worker has claimed; never raises. When ``stop`` is set
+    meanwhile (the executor is shutting down) the run is killed and requeued."""
     try:
-        _run(rt, job_id)
+        _run(rt, job_id, stop)
     except Exception as exc:  # noqa: BLE001 - record, never crash the executor
         log.exception("job %s crashed", job_id)
         _finish(rt, job_id, status="failed", error=f"internal error: {exc}")
 
 
-def _run(rt: JobRuntime, job_id: str) -> None:
+def _run(rt: JobRuntime, job_id: str, stop: threading.Event | None = None) -> None:
     with rt.sessions() as s:
         job = s.get(Job, job_id)
         version = s.get(ConfigVersion, job.config_version_id)
@@ -128,7 +168,7 @@ def _run(rt: JobRuntime, job_id: str) -> None:
     out_dir = rt.job_dir(job_id)
     out_dir.mkdir(parents=True, exist_ok=True)
     cancel = threading.Event()
-    beat = _Heartbeat(rt, job_id, cancel)
+    beat = _Heartbeat(rt, job_id, cancel, stop)
     beat.start()
 
     def on_progress(phase: str, rows: int) -> None:
@@ -153,6 +193,9 @@ def _run(rt: JobRuntime, job_id: str) -> None:
     finally:
         beat.done.set()
         beat.join()
+    if not result.ok and stop is not None and stop.is_set() and _requeue(rt, job_id):
+        log.info("job %s queued again: this worker is stopping", job_id)
+        return
     # Script logs (ctx.log) first, then whatever the worker printed.
     lines = list((result.report or {}).get("logs") or []) + list(result.logs)
     (out_dir / "logs.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -38,6 +38,7 @@ class LocalExecutor:
             self._wake.notify()
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stop polling; a running job's sandbox is killed and the job requeued."""
         self._stop.set()
         with self._wake:
             self._wake.notify_all()
@@ -55,7 +56,7 @@ class LocalExecutor:
                 with self._wake:
                     self._wake.wait(self.poll_seconds)
                 continue
-            run_claimed(self.rt, job_id)
+            run_claimed(self.rt, job_id, self._stop)
 
     def _reap(self) -> None:
         while not self._stop.wait(self.rt.heartbeat_seconds):

@@ -1,0 +1,102 @@
+"""``ade serve`` stops cleanly on SIGTERM (what Ctrl-C of ``make run`` or a service
+manager sends): it exits 0 within gunicorn's graceful timeout, and a job it was
+running is queued again (its attempt not counted) rather than left 'running'."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from tests.jobs_helpers import roster_xlsx
+from tests.serve_helpers import Server, ade_env, ade_init, call
+
+LOOPING = "def detect_forever(*, header, **_):\n    while True:\n        pass\n"
+
+
+@pytest.mark.timeout(120)
+def test_sigterm_stops_serve_and_requeues_the_running_job(tmp_path):
+    env = ade_env(tmp_path / "data")
+    admin = ade_init(env)
+    server = Server(env, tmp_path / "serve.log")
+    server.start()
+    try:
+        base = server.base
+        call(base, "POST", "/api/v1/workspaces", admin, {"slug": "acme", "name": "A"})
+        _, tok, _ = call(
+            base,
+            "POST",
+            "/api/v1/workspaces/acme/tokens",
+            admin,
+            {"name": "ci", "role": "publisher"},
+        )
+        token = tok["secret"]
+        cfg = "/api/v1/workspaces/acme/configs/roster"
+        call(
+            base,
+            "POST",
+            "/api/v1/workspaces/acme/configs",
+            token,
+            {"slug": "roster", "title": "R"},
+        )
+        _, _, headers = call(base, "GET", f"{cfg}/draft/files/columns/email.py", token)
+        status, _, _ = call(
+            base,
+            "PUT",
+            f"{cfg}/draft/files/columns/email.py",
+            token,
+            {"code": LOOPING},
+            {"If-Match": headers["ETag"]},
+        )
+        assert status == 200
+        _, version, _ = call(
+            base, "POST", f"{cfg}/publish", token, {"semver": "1.0.0", "message": "m"}
+        )
+        (tmp_path / "roster.xlsx").write_bytes(roster_xlsx())
+        doc = json.loads(
+            subprocess.run(
+                [
+                    "curl",
+                    "-sS",
+                    "-X",
+                    "POST",
+                    f"{base}/api/v1/workspaces/acme/documents",
+                ]
+                + ["-H", f"Authorization: Bearer {token}"]
+                + ["-F", f"file=@{tmp_path / 'roster.xlsx'}"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        body = {"config_version_id": version["id"], "input_document_id": doc["id"]}
+        status, job, _ = call(base, "POST", "/api/v1/workspaces/acme/jobs", token, body)
+        assert status == 202, job
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            _, row, _ = call(
+                base, "GET", f"/api/v1/workspaces/acme/jobs/{job['id']}", token
+            )
+            if row["status"] == "running":
+                break
+            time.sleep(0.1)
+        assert row["status"] == "running", row
+
+        started = time.monotonic()
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.proc.wait(timeout=20) == 0
+        assert time.monotonic() - started < 15
+    finally:
+        server.kill()
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'data' / 'ade.db'}")
+    with engine.connect() as conn:
+        status, attempts = conn.execute(
+            sa.text("SELECT status, attempts FROM jobs WHERE id = :id"),
+            {"id": job["id"]},
+        ).one()
+    engine.dispose()
+    assert (status, attempts) == ("queued", 0)
