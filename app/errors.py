@@ -164,9 +164,5 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        if isinstance(exc, RecursionError) and request.is_json:
-            # json.loads raises RecursionError, not ValueError, for a body nested
-            # beyond the recursion limit: the client's error, not a 500.
-            return problem(400, "Bad Request", "The JSON body is nested too deeply.")
         log.exception("unhandled error")
         return problem(500, "Internal Server Error", "An unexpected error occurred.")

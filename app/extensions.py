@@ -65,6 +65,9 @@ class Parser(FlaskParser):
             data = super()._raw_load_json(req)
         except json.JSONDecodeError:
             raise
+        except RecursionError:
+            # json.loads raises this, not ValueError, past the recursion limit.
+            abort(400, messages={"json": ["The JSON body is nested too deeply."]})
         except ValueError:
             abort(400, messages={"json": ["A number in the JSON body is too long."]})
         if _has_lone_surrogate(data):

@@ -278,3 +278,13 @@ def test_save_and_read_on_sqlite_and_postgresql(tmp_path, db_url):
     assert cfg.put(EMAIL, "x = 2\n", **{"If-Match": sha}).status_code == 412
     assert cfg.post("/draft/columns", {"key": "k", "label": "K"}).status_code == 201
     assert cfg.file(EMAIL)["code"] == "x = 1\n"
+
+
+
+def test_empty_if_match_never_means_unguarded(cfg):
+    """An If-Match that is present but empty is 428 on PATCH and DELETE too."""
+    path = "lib/kept.py"
+    cfg.post("/draft/files", {"path": path, "code": "x = 1\n"})
+    assert cfg.patch({"min_score": 2}, **{"If-Match": ""}).status_code == 428
+    assert cfg.delete(path, **{"If-Match": ""}).status_code == 428
+    assert cfg.get(f"/draft/files/{path}").status_code == 200

@@ -188,3 +188,11 @@ def test_modules_pinned_in_the_manifest_are_no_guardrail_finding(repo):
     assert verdict.warnings == [
         "columns/email.py:2:0: import: import of 'os' is not allowed"
     ]
+
+
+def test_manifest_nested_past_the_recursion_limit_is_a_problem_not_a_crash():
+    from app.services.push import manifest_problems
+
+    deep = b"[" * 100_000 + b"]" * 100_000
+    problems = manifest_problems({"manifest.json": deep})
+    assert problems and "not valid JSON" in problems[0]

@@ -1,10 +1,12 @@
-"""``ade serve`` stops cleanly on SIGTERM (what Ctrl-C of ``make run`` or a service
-manager sends): it exits 0 within gunicorn's graceful timeout, and a job it was
-running is queued again (its attempt not counted) rather than left 'running'."""
+"""``ade serve`` stops cleanly on SIGTERM (a service manager) and on Ctrl-C (SIGINT
+to its whole process group, as a terminal sends it to ``make run``): it exits 0
+within gunicorn's graceful timeout, and a job it was running is queued again (its
+attempt not counted) rather than left 'running' with its sandbox orphaned."""
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -19,7 +21,8 @@ LOOPING = "def detect_forever(*, header, **_):\n    while True:\n        pass\n"
 
 
 @pytest.mark.timeout(120)
-def test_sigterm_stops_serve_and_requeues_the_running_job(tmp_path):
+@pytest.mark.parametrize("how", ["sigterm", "ctrl-c"])
+def test_stopping_serve_requeues_the_running_job(tmp_path, how):
     env = ade_env(tmp_path / "data")
     admin = ade_init(env)
     server = Server(env, tmp_path / "serve.log")
@@ -87,7 +90,10 @@ def test_sigterm_stops_serve_and_requeues_the_running_job(tmp_path):
         assert row["status"] == "running", row
 
         started = time.monotonic()
-        server.proc.send_signal(signal.SIGTERM)
+        if how == "sigterm":
+            server.proc.send_signal(signal.SIGTERM)
+        else:  # the terminal signals every process of the foreground group
+            os.killpg(server.proc.pid, signal.SIGINT)
         assert server.proc.wait(timeout=20) == 0
         assert time.monotonic() - started < 15
     finally:

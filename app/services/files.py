@@ -131,8 +131,10 @@ def require_match(if_match: str | None, file: FileContent, *, required: bool) ->
     """Check ``If-Match`` against the file: 428 when required and absent, 412
     (with ``current_etag``) when it names another version. True if one was given."""
     tags = parse_etags(if_match)
-    if not tags:  # absent, or present but empty
-        if required:
+    if not tags:
+        # Present but empty is refused too: a client that meant to guard its
+        # write must not get an unguarded one.
+        if required or tags is not None:
             raise PreconditionRequired(
                 f"Updating {file.path!r} needs an If-Match header with its ETag."
             )
@@ -293,7 +295,7 @@ def delete_file(draft: Draft, path: str, if_match: str | None) -> None:
 def resolve_if_match(draft: Draft, path: str, if_match: str | None) -> str | None:
     """The blob id an ``If-Match`` names for ``path`` (None without one), so a
     later CAS write can re-check it; 412 when it names another version."""
-    if not parse_etags(if_match):
+    if if_match is None:
         return None
     current = draft.repo.read_file(path, "draft")
     require_match(if_match, current, required=False)

@@ -45,7 +45,7 @@ def tree_problems(repo: ConfigRepo, commit: str) -> tuple[dict, list[dict]]:
     else:
         try:
             manifest = json.loads(files[MANIFEST].decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             errors[MANIFEST].append(f"not valid JSON: {exc}")
     if manifest is not None:
         errors[MANIFEST] += validate_manifest(manifest, files.keys())

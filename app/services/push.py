@@ -133,7 +133,7 @@ def _pinned(files: Mapping[str, bytes]) -> list[str]:
     """Modules the manifest's ``pins`` declare (importable, as at publish)."""
     try:
         pins = json.loads(files[MANIFEST].decode("utf-8")).get("pins")
-    except (KeyError, UnicodeDecodeError, ValueError, AttributeError):
+    except (KeyError, UnicodeDecodeError, ValueError, AttributeError, RecursionError):
         return []
     return list(pins) if isinstance(pins, dict) else []
 
@@ -148,7 +148,7 @@ def manifest_problems(
         return [f"{MANIFEST}: missing (every config needs one)"]
     try:
         manifest = json.loads(files[MANIFEST].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         return [f"{MANIFEST}: not valid JSON: {exc}"]
     problems = validate_manifest(manifest, paths)
     return [f"{MANIFEST}: {p.removeprefix('manifest: ')}" for p in problems]
