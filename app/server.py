@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
@@ -74,7 +75,11 @@ def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
 def _stop_jobs(app: Flask) -> None:
     """In each worker on its way out (SIGTERM, Ctrl-C): stop the executor, so the
     job it runs is killed and queued again instead of left 'running' for the
-    reaper with its sandbox orphaned."""
+    reaper with its sandbox orphaned. A further stop signal (the master's, after
+    the terminal's) must not cut this short: gunicorn's handler would raise
+    SystemExit mid-stop; the master still SIGKILLs at graceful_timeout."""
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
     executor = app.extensions.get("ade.executor")
     if executor is not None:
         executor.stop()
