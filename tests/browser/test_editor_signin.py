@@ -88,3 +88,12 @@ def test_sign_in_never_follows_next_off_site(new_page, ws, next_url):
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url("/workspaces/acme/configs")
     assert page.blocked == []
+
+
+def test_signed_out_pages_show_no_sign_out(new_page):
+    """``hidden`` wins over the stylesheet's ``button { display: inline-block }``:
+    the sign-in page of a tab without a token offers no Sign out."""
+    page = new_page()
+    page.goto("/signin")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#signout")).to_be_hidden()
