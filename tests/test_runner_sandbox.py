@@ -427,3 +427,17 @@ def test_private_mounts_stay_in_place_from_a_user_namespace(tmp_path):
     )
     assert result.ok, result.error
     assert result.report["scores"]["x.detect_x"] == [-1, -1, -1]
+
+
+@pytest.mark.skipif(not ISOLATED, reason="the uid drop needs root")
+def test_private_tmpdir_does_not_break_staging(tmp_path, monkeypatch):
+    """A TMPDIR the dropped uid cannot reach (e.g. under /root) is not used for
+    scratch: the run still stages and succeeds."""
+    import tempfile
+
+    private = tmp_path / "private-tmp"
+    private.mkdir(mode=0o700)
+    (tmp_path).chmod(0o700)
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    result = run(tmp_path, "return 1.0")
+    assert result.ok, result.error

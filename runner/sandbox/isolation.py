@@ -318,10 +318,34 @@ def probe(isolation: Isolation) -> dict:
     return caps
 
 
+def _traversable(path: Path) -> bool:
+    """Can any uid reach entries below ``path`` (every ancestor is o+x)?"""
+    path = path.resolve()
+    for part in (path, *path.parents):
+        try:
+            if not part.stat().st_mode & stat.S_IXOTH:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def scratch_parent(isolation: Isolation) -> str:
+    """Where a run's scratch dir goes: ``scratch_root`` if set, else the system temp
+    dir when the dropped uid can reach it, else ``/tmp`` (a private ``TMPDIR``
+    such as ``/root/tmp`` would make every run fail to stage)."""
+    if isolation.scratch_root:
+        return isolation.scratch_root
+    default = tempfile.gettempdir()
+    if _traversable(Path(default)) or not _traversable(Path("/tmp")):
+        return default
+    return "/tmp"
+
+
 def _probe_run(isolation: Isolation, uid: int, *, pid_namespace: bool) -> str | None:
     """Start a probe worker as ``uid``; None when uid, network (and pid namespace)
     are as expected, else the reason."""
-    root = Path(tempfile.mkdtemp(prefix="ade-probe-", dir=isolation.scratch_root))
+    root = Path(tempfile.mkdtemp(prefix="ade-probe-", dir=scratch_parent(isolation)))
     try:
         os.chown(root, uid, uid)
         return _probe_in(isolation, uid, root, pid_namespace)

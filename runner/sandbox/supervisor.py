@@ -32,6 +32,7 @@ from runner.sandbox.isolation import (
     kill_uid,
     probe,
     remove_files_of,
+    scratch_parent,
     worker_command,
     worker_sys_path,
 )
@@ -156,7 +157,7 @@ def run_sandboxed(
     if lease is not None and lease.uid is None:
         return SandboxResult(False, None, "all sandbox slots are busy", [], 0)
     uid = lease.uid if lease else None
-    root = Path(tempfile.mkdtemp(prefix="ade-sandbox-", dir=isolation.scratch_root))
+    root = Path(tempfile.mkdtemp(prefix="ade-sandbox-", dir=scratch_parent(isolation)))
     try:
         if uid is not None:
             # Leftovers of a crashed service, and the zombies of the last run with
