@@ -205,7 +205,8 @@ class ConfigRepo:
                 CommitInfo(
                     sha=str(commit.id),
                     tree=str(commit.tree_id),
-                    message=commit.message,
+                    # git's CLI ends messages with a newline, the store does not.
+                    message=commit.message.rstrip("\n"),
                     author=trees.author_of(commit.author),
                     time=trees.time_of(commit.author),
                     paths=trees.changed_paths(commit),

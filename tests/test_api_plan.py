@@ -132,3 +132,10 @@ def test_plan_auth_and_isolation(cfg):
     assert (
         client.get(cfg.base + "/draft:plan", headers=cfg.headers()).status_code == 405
     )
+
+
+def test_a_column_script_the_manifest_forgot_is_a_warning(cfg):
+    cfg.post("/draft/files", {"path": "columns/phone.py"})
+    warnings = cfg.post("/draft:plan", role="viewer").json["warnings"]
+    assert [w["code"] for w in warnings] == ["unused_column_script"]
+    assert "columns/phone.py" in warnings[0]["message"]

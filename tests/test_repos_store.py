@@ -360,3 +360,42 @@ def test_nested_directories_come_and_go(repo):
         "table",
     ]
     git(repo.path, "fsck", "--strict", "--no-progress")
+
+
+def test_history_messages_have_no_trailing_newline(tmp_path):
+    """Commits made by git's CLI end with a newline; history hides the difference."""
+    import subprocess
+
+    from repos.scaffold import scaffold_files
+    from repos.store import Store
+    from repos.types import Author
+
+    store = Store(tmp_path / "repos")
+    repo = store.create("ws", "cfg", scaffold_files("x"), Author("a", "a@x"))
+    env = {"GIT_CONFIG_NOSYSTEM": "1", "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    clone = tmp_path / "clone"
+    subprocess.run(
+        ["git", "clone", "-q", "-b", "draft", str(repo.path), str(clone)],
+        check=True,
+        env=env,
+    )
+    (clone / "run.py").write_text("# edited\n")
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.name=u",
+            "-c",
+            "user.email=u@x",
+            "commit",
+            "-qam",
+            "Edit run.py",
+        ],
+        cwd=clone,
+        check=True,
+        env=env,
+    )
+    subprocess.run(
+        ["git", "push", "-q", "origin", "draft"], cwd=clone, check=True, env=env
+    )
+    assert repo.history("draft", limit=1)[0].message == "Edit run.py"

@@ -46,6 +46,21 @@ def _enabled_columns(manifest: Any) -> list[dict]:
     return out
 
 
+def _unused_column_scripts(manifest: Any, paths) -> list[str]:
+    """``columns/*.py`` files no manifest column points at (a forgotten entry)."""
+    columns = manifest.get("columns") if isinstance(manifest, Mapping) else None
+    named = {
+        col.get("path")
+        for col in (columns if isinstance(columns, list) else [])
+        if isinstance(col, Mapping)
+    }
+    return sorted(
+        p
+        for p in paths
+        if p.startswith("columns/") and p.endswith(".py") and p not in named
+    )
+
+
 def _dag(columns: list[dict]) -> list[dict]:
     return [
         {
@@ -79,6 +94,13 @@ def plan(draft: Draft) -> dict:
             errors.append(_manifest_finding(str(exc), "cycle"))
             problems = [p for p in problems if "depends_on cycle" not in p]
         warnings += [_manifest_finding(p) for p in problems]
+        warnings += [
+            _manifest_finding(
+                f"{path} is not named by any column of the manifest; it never runs",
+                "unused_column_script",
+            )
+            for path in _unused_column_scripts(snapshot.manifest, snapshot.paths)
+        ]
     scripts = {
         path: repo.read_file(path, tip).data
         for path in snapshot.paths
