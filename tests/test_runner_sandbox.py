@@ -11,6 +11,7 @@ import dataclasses
 import os
 import socket
 import subprocess
+import sys
 import textwrap
 import threading
 import time
@@ -441,3 +442,42 @@ def test_private_tmpdir_does_not_break_staging(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(private))
     result = run(tmp_path, "return 1.0")
     assert result.ok, result.error
+
+
+def _sandbox_uid_processes() -> list[int]:
+    first = Isolation().uid_first
+    pids = []
+    for uid in range(first, first + Isolation().uid_count):
+        pids += uid_processes(uid)
+    return pids
+
+
+@pytest.mark.skipif(not ISOLATED, reason="sandbox uids exist only as root")
+def test_worker_dies_with_the_service_process(tmp_path):
+    """SIGKILL of the process that waits for a run (a service worker dying) takes
+    the sandbox with it instead of leaving it running until its limits."""
+    config = make_config(tmp_path, "while True:\n    pass")
+    source = tmp_path / "in.xlsx"
+    source.write_bytes(b"x")
+    script = textwrap.dedent(
+        f"""
+        from pathlib import Path
+        from runner.sandbox import Limits, run_sandboxed
+        run_sandboxed(Path({str(config)!r}), Path({str(source)!r}), None,
+                      limits=Limits(cpu_seconds=60, wall_seconds=60),
+                      entry={SMOKE!r})
+        """
+    )
+    before = set(_sandbox_uid_processes())
+    service = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not set(_sandbox_uid_processes()) - before:
+        time.sleep(0.05)
+    started = set(_sandbox_uid_processes()) - before
+    assert started, "the sandbox worker never started"
+    service.kill()
+    service.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and started & set(_sandbox_uid_processes()):
+        time.sleep(0.05)
+    assert not started & set(_sandbox_uid_processes())

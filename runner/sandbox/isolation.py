@@ -247,13 +247,14 @@ def worker_command(
     namespace that comes with the pid one."""
     python = [isolation.python, "-I", "-S", "-B", "-c", code, json.dumps(args)]
     if uid is None:
-        return python
+        return [*_die_with_parent(isolation), *python]
     drop = [isolation.setpriv, *drop_args(uid), "--", *python]
     if pid_namespace:
         pairs = [part for pair in binds for part in pair]
         drop = [isolation.shell, "-c", _MOUNT_SCRIPT, isolation.mount, *pairs, "--"]
         drop += [isolation.setpriv, *drop_args(uid), "--", *python]
     return [
+        *_die_with_parent(isolation),
         isolation.unshare,
         "--net",
         *(PID_NAMESPACE if pid_namespace else []),
@@ -262,9 +263,27 @@ def worker_command(
     ]
 
 
+def _die_with_parent(isolation: Isolation) -> list[str]:
+    """A parent-death signal for the worker's first process: when the service
+    process that waits for it dies (SIGKILL, OOM, a quick shutdown), the worker is
+    killed too instead of running on, orphaned, until its own limits end it. With
+    a pid namespace, unshare's ``--kill-child`` carries it to the whole namespace."""
+    if not os.access(isolation.setpriv, os.X_OK):
+        return []
+    return [isolation.setpriv, "--pdeathsig", "KILL", "--"]
+
+
 def drop_args(uid: int) -> list[str]:
     """setpriv's options: to ``uid`` for good, no groups, no setuid way back."""
-    return [f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs"]
+    # --pdeathsig again: the kernel clears the parent-death signal when the uid
+    # changes, and unshare's --kill-child (or ours) relies on it.
+    return [
+        f"--reuid={uid}",
+        f"--regid={uid}",
+        "--clear-groups",
+        "--no-new-privs",
+        "--pdeathsig=KILL",
+    ]
 
 
 @functools.cache
