@@ -61,6 +61,7 @@ def _limit_body() -> None:
     # one (after un-gzipping, too).
     request.max_content_length = current_app.config["GIT_MAX_REQUEST_BYTES"]
 
+
 ROLE_FOR = {"git-upload-pack": "viewer", "git-receive-pack": "author"}
 _SERVICES = ", ".join(f"'{name}'" for name in ROLE_FOR)
 CHUNK = 64 * 1024

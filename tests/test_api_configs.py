@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from tests.conftest import bearer, make_app
+from tests.conftest import admin_secret_for, bearer, make_app
 from tests.versions_helpers import (
     AUTHOR,
-    admin_token_for,
     config_ids,
     create_config,
     index_rows,
@@ -49,7 +48,7 @@ def test_get_reads_draft_live_and_list_shows_configs(client, app, workspace):
 def test_clone_url_uses_base_url_setting(tmp_path, sqlite_url):
     app = make_app(tmp_path, sqlite_url, BASE_URL="https://ade.example.com")
     client = app.test_client()
-    h = bearer(admin_token_for(app))
+    h = bearer(admin_secret_for(app))
     client.post("/api/v1/workspaces", json={"slug": "w", "name": "W"}, headers=h)
     resp = client.post(
         "/api/v1/workspaces/w/configs", json={"slug": "c", "title": "C"}, headers=h
@@ -91,7 +90,7 @@ def test_create_errors(client, workspace):
 def test_failed_repo_creation_leaves_no_row(tmp_path, sqlite_url):
     app = make_app(tmp_path, sqlite_url, MAX_FILES=2)  # the scaffold has more files
     client = app.test_client()
-    h = bearer(admin_token_for(app))
+    h = bearer(admin_secret_for(app))
     client.post("/api/v1/workspaces", json={"slug": "w", "name": "W"}, headers=h)
     resp = client.post(
         "/api/v1/workspaces/w/configs", json={"slug": "c", "title": "C"}, headers=h
@@ -171,7 +170,7 @@ def test_force_delete_cascades_versions_and_jobs(tmp_path, db_url):
 
     app = make_app(tmp_path, db_url)
     client = app.test_client()
-    h = bearer(admin_token_for(app))
+    h = bearer(admin_secret_for(app))
     ws = client.post("/api/v1/workspaces", json={"slug": "w", "name": "W"}, headers=h)
     cfg = client.post(
         "/api/v1/workspaces/w/configs", json={"slug": "c", "title": "C"}, headers=h

@@ -280,7 +280,6 @@ def test_save_and_read_on_sqlite_and_postgresql(tmp_path, db_url):
     assert cfg.file(EMAIL)["code"] == "x = 1\n"
 
 
-
 def test_empty_if_match_never_means_unguarded(cfg):
     """An If-Match that is present but empty is 428 on PATCH and DELETE too."""
     path = "lib/kept.py"

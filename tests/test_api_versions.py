@@ -8,10 +8,9 @@ import itertools
 import pytest
 
 from app import db
-from tests.conftest import bearer, make_app
+from tests.conftest import admin_secret_for, bearer, make_app
 from tests.versions_helpers import (
     AUTHOR,
-    admin_token_for,
     assert_git_matches_sql,
     create_config,
     index_rows,
@@ -37,7 +36,7 @@ def app(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def workspace(app):
-    return make_workspace(app.test_client(), admin_token_for(app), "acme")
+    return make_workspace(app.test_client(), admin_secret_for(app), "acme")
 
 
 @pytest.fixture

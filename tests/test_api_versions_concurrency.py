@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import threading
 
-from tests.conftest import bearer, make_app
+from tests.conftest import admin_secret_for, bearer, make_app
 from tests.versions_helpers import (
-    admin_token_for,
     assert_git_matches_sql,
     index_rows,
     repo_of,
@@ -19,7 +18,7 @@ THREADS = 6
 def _setup(tmp_path, db_url):
     app = make_app(tmp_path, db_url)
     client = app.test_client()
-    h = bearer(admin_token_for(app))
+    h = bearer(admin_secret_for(app))
     ws = client.post("/api/v1/workspaces", json={"slug": "w", "name": "W"}, headers=h)
     cfg = client.post(
         "/api/v1/workspaces/w/configs", json={"slug": "c", "title": "C"}, headers=h

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -146,4 +145,3 @@ def test_celery_workers_run_jobs_and_survive_a_killed_worker(
     ).json
     assert stuck == []
     app.extensions["ade.executor"].stop()
-    time.sleep(0)

@@ -8,7 +8,6 @@ import json
 from sqlalchemy import select
 
 from app.models import Config, ConfigVersion
-from app.services.tokens import create_token
 from repos.repo import ConfigRepo
 from repos.store import Store
 from repos.types import Author
@@ -49,15 +48,6 @@ def create_config(client, ws: dict, slug: str = "optima", title: str = "Optima")
     )
     assert resp.status_code == 201, resp.json
     return resp.json
-
-
-def admin_token_for(app) -> str:
-    """A fresh instance-admin secret for an app built outside the fixtures."""
-    with app.app_context():
-        session = app.extensions["ade.sessionmaker"]()
-        _token, secret = create_token(session, "admin")
-        session.close()
-    return secret
 
 
 def repo_of(app, ws_id: str, config_id: str) -> ConfigRepo:

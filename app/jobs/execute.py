@@ -253,13 +253,3 @@ def reap(rt: JobRuntime) -> list[str]:
                 changed.append(job_id)
         s.commit()
     return changed
-
-
-def sleep_until_available(rt: JobRuntime, job_id: str) -> None:
-    """For executors that were woken early: wait for a job's backoff to pass."""
-    with rt.sessions() as s:
-        available_at = s.scalar(select(Job.available_at).where(Job.id == job_id))
-    if available_at is not None:
-        delay = (available_at - utcnow()).total_seconds()
-        if delay > 0:
-            time.sleep(min(delay, 60))

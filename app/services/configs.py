@@ -79,6 +79,19 @@ def version_dict(row: ConfigVersion, repo: ConfigRepo | None = None) -> dict:
     }
 
 
+def draft_row(
+    config_id: str, repo: ConfigRepo, created_by: str | None = None
+) -> ConfigVersion:
+    """The index row of a config's draft, at the draft branch's current tip."""
+    return ConfigVersion(
+        config_id=config_id,
+        status=DRAFT,
+        commit_sha=repo.resolve(DRAFT),
+        files_hash=repo.tree_id(DRAFT),
+        created_by=created_by,
+    )
+
+
 def clone_url(workspace: Workspace, config: Config) -> str:
     base = current_app.config["BASE_URL"] or request.host_url.rstrip("/")
     return f"{base}/git/{workspace.slug}/{config.slug}.git"
@@ -153,15 +166,7 @@ def create_config(
     try:
         session.add(config)
         session.flush()
-        session.add(
-            ConfigVersion(
-                config_id=config.id,
-                status=DRAFT,
-                commit_sha=repo.resolve(DRAFT),
-                files_hash=repo.tree_id(DRAFT),
-                created_by=principal.name,
-            )
-        )
+        session.add(draft_row(config.id, repo, principal.name))
         session.commit()
     except IntegrityError as exc:
         session.rollback()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import BadRequest, Conflict, NotFound
-from app.models import Config, ConfigVersion, Document, Job, Workspace, utcnow
+from app.models import Config, ConfigVersion, Job, Workspace, utcnow
 from app.services.documents import get_document
 
 # Flags that steer the service rather than the run: they do not change the output,
@@ -126,7 +126,3 @@ def artifact(data_dir: Path, job: Job, name: str) -> Path:
             raise Conflict(f"The job is {job.status}; its {name} is not ready yet.")
         raise NotFound(f"This job has no {name}.")
     return path
-
-
-def document_for(session: Session, job: Job) -> Document:
-    return session.get(Document, job.input_document_id)

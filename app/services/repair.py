@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from app.db import make_engine
 from app.models import Config, ConfigVersion, Workspace, utcnow
-from app.services.configs import DRAFT, config_lock, semver_key
+from app.services.configs import DRAFT, config_lock, draft_row, semver_key
 from app.services.store import get_store, open_repo
 from repos.errors import RepoNotFound
 from repos.repo import ConfigRepo
@@ -82,14 +82,7 @@ def reconcile_config(session: Session, config: Config, repo: ConfigRepo) -> list
     changes += _apply_statuses(session, label, versions, target, tags)
 
     if not any(r.status == DRAFT for r in rows):
-        session.add(
-            ConfigVersion(
-                config_id=config.id,
-                status=DRAFT,
-                commit_sha=repo.resolve(DRAFT),
-                files_hash=repo.tree_id(DRAFT),
-            )
-        )
+        session.add(draft_row(config.id, repo))
         changes.append(f"{label}: created the draft row")
     session.commit()
     return changes
