@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app import db, errors, git_http, logs
+from app import db, errors, git_http, logs, web
 from app.api import register as register_api
 from app.config import load_settings
 from app.editor import bp as editor_bp
@@ -42,6 +42,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
     logs.init_app(app)
     db.init_app(app)
+    web.init_app(app)
     errors.init_app(app)
     api.init_app(app)
     api.spec.components.security_scheme(

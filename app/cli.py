@@ -11,7 +11,6 @@ from flask.cli import FlaskGroup, routes_command, with_appcontext
 
 from app import create_app, db
 from app.jobs.cli import worker_command
-from app.services.repair import repair_command
 from runner.cli import run_command
 
 
@@ -37,8 +36,20 @@ def cli():
 
 cli.add_command(routes_command, "routes")
 cli.add_command(run_command, "run")
-cli.add_command(repair_command, "repair")
 cli.add_command(worker_command, "worker")
+
+
+@cli.command("repair")
+@with_appcontext
+def repair_command() -> None:
+    """Make the SQL version index match the git refs; print what changed."""
+    from app.services.repair import reconcile_all
+
+    changes = reconcile_all(current_app.config)
+    for line in changes:
+        click.echo(line)
+    if not changes:
+        click.echo("The index matches the refs; nothing to repair.", err=True)
 
 
 def _session():
@@ -99,7 +110,7 @@ def token_create(name, workspace_ref, role):
     Without --workspace it is an instance-admin token; a --role then would be
     silently ignored (the token would be an admin), so it is refused.
     """
-    from app.auth import find_workspace
+    from app.services.access import find_workspace
     from app.services.tokens import create_token
 
     if workspace_ref is None and role not in (None, "admin"):

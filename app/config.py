@@ -22,6 +22,14 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name) or choices[0]
+    if raw not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {allowed}, got {raw!r}")
+    return raw
+
+
 def load_settings(env: dict[str, str] | None = None) -> dict:
     """Return the settings as a flat dict of Flask config keys."""
     env = dict(os.environ if env is None else env)
@@ -34,7 +42,7 @@ def load_settings(env: dict[str, str] | None = None) -> dict:
         # Public base URL used in clone_url; empty = taken from the request.
         "BASE_URL": env.get("ADE_BASE_URL", "").rstrip("/"),
         "GIT_EMAIL_DOMAIN": env.get("ADE_GIT_EMAIL_DOMAIN") or "ade.local",
-        "JOB_BACKEND": env.get("ADE_JOB_BACKEND") or "local",
+        "JOB_BACKEND": _choice(env, "ADE_JOB_BACKEND", ("local", "celery")),
         "JOB_CONCURRENCY": _int(env, "ADE_JOB_CONCURRENCY", 2),
         "JOB_MAX_ATTEMPTS": _int(env, "ADE_JOB_MAX_ATTEMPTS", 3),
         "JOB_HEARTBEAT_SECONDS": _int(env, "ADE_JOB_HEARTBEAT_SECONDS", 5),
@@ -48,7 +56,9 @@ def load_settings(env: dict[str, str] | None = None) -> dict:
         # git over HTTP: largest request body (a push's pack, after gunzip), and
         # whether guardrail findings in a pushed tree block the push or only warn.
         "GIT_MAX_REQUEST_BYTES": _int(env, "ADE_GIT_MAX_REQUEST_BYTES", 100 * MIB),
-        "GIT_PUSH_GUARDRAILS": env.get("ADE_GIT_PUSH_GUARDRAILS") or "warn",
+        "GIT_PUSH_GUARDRAILS": _choice(
+            env, "ADE_GIT_PUSH_GUARDRAILS", ("warn", "block")
+        ),
         "SANDBOX_WALL_SECONDS": _int(env, "ADE_SANDBOX_WALL_SECONDS", 300),
         "SANDBOX_CPU_SECONDS": _int(env, "ADE_SANDBOX_CPU_SECONDS", 240),
         "SANDBOX_MEMORY_BYTES": _int(env, "ADE_SANDBOX_MEMORY_MB", 2048) * MIB,

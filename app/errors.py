@@ -1,7 +1,8 @@
 """Every translation of an error to HTTP lives here (problem+json for the API).
 
-Services raise ``ServiceError`` subclasses; ``repos`` raises its own tree; both are
-mapped to a status once, here, so views carry no try/except ladders.
+Services raise ``app.services.errors`` (no HTTP in them); ``repos`` raises its own
+tree; the edge (views, the git endpoint) raises the few ``HttpError`` classes below.
+All are mapped to a status once, here, so views carry no try/except ladders.
 """
 
 from __future__ import annotations
@@ -11,66 +12,63 @@ import logging
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
+import app.services.errors as service_errors
 import repos.errors as repo_errors
 
 log = logging.getLogger(__name__)
 
 
-class ServiceError(Exception):
-    """A failure with an HTTP meaning; ``detail`` is shown to the user."""
+class HttpError(Exception):
+    """An error only the HTTP edge can have (a missing header, a body the wire
+    cannot take); services raise ``app.services.errors`` instead."""
 
     status = 400
     title = "Bad Request"
 
-    def __init__(self, detail: str, *, errors: dict | None = None, **extra):
+    def __init__(self, detail: str, **extra):
         super().__init__(detail)
         self.detail = detail
-        self.errors = errors
         self.extra = extra
 
 
-class BadRequest(ServiceError):
+class BadRequest(HttpError):
     status, title = 400, "Bad Request"
 
 
-class ValidationFailed(ServiceError):
-    status, title = 400, "Validation Failed"
-
-
-class Unauthorized(ServiceError):
-    status, title = 401, "Unauthorized"
-
-
-class Forbidden(ServiceError):
-    status, title = 403, "Forbidden"
-
-
-class NotFound(ServiceError):
-    status, title = 404, "Not Found"
-
-
-class Conflict(ServiceError):
-    status, title = 409, "Conflict"
-
-
-class PreconditionFailed(ServiceError):
-    status, title = 412, "Precondition Failed"
-
-
-class PayloadTooLarge(ServiceError):
+class PayloadTooLarge(HttpError):
     status, title = 413, "Payload Too Large"
 
 
-class UnsupportedMediaType(ServiceError):
+class UnsupportedMediaType(HttpError):
     status, title = 415, "Unsupported Media Type"
 
 
-class PreconditionRequired(ServiceError):
+class PreconditionRequired(HttpError):
     status, title = 428, "Precondition Required"
 
 
-class ServiceUnavailable(ServiceError):
-    status, title = 503, "Service Unavailable"
+# Each service error's status and title (``Invalid`` with ``errors`` is a
+# "Validation Failed"); the first matching class wins.
+SERVICE_STATUS: list[tuple[type[service_errors.ServiceError], int, str]] = [
+    (service_errors.Invalid, 400, "Bad Request"),
+    (service_errors.Unauthenticated, 401, "Unauthorized"),
+    (service_errors.NotPermitted, 403, "Forbidden"),
+    (service_errors.NotFound, 404, "Not Found"),
+    (service_errors.Conflict, 409, "Conflict"),
+    (service_errors.Stale, 412, "Precondition Failed"),
+    (service_errors.TooLarge, 413, "Payload Too Large"),
+    (service_errors.Unsupported, 415, "Unsupported Media Type"),
+    (service_errors.Unavailable, 503, "Service Unavailable"),
+]
+
+
+def service_status(exc: service_errors.ServiceError) -> tuple[int, str]:
+    for cls, status, title in SERVICE_STATUS:
+        if isinstance(exc, cls):
+            if status == 400 and exc.errors:
+                return status, "Validation Failed"
+            return status, title
+    return 500, "Internal Server Error"
 
 
 GIT_PREFIX = "/git/"
@@ -146,13 +144,18 @@ def http_exception_response(exc: HTTPException) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    @app.errorhandler(ServiceError)
-    def _service_error(exc: ServiceError):
+    @app.errorhandler(service_errors.ServiceError)
+    def _service_error(exc: service_errors.ServiceError):
+        status, title = service_status(exc)
+        if request.path.startswith(GIT_PREFIX):
+            return git_error(status, exc.detail)
+        return problem(status, title, exc.detail, errors=exc.errors, **exc.extra)
+
+    @app.errorhandler(HttpError)
+    def _http_error(exc: HttpError):
         if request.path.startswith(GIT_PREFIX):
             return git_error(exc.status, exc.detail)
-        return problem(
-            exc.status, exc.title, exc.detail, errors=exc.errors, **exc.extra
-        )
+        return problem(exc.status, exc.title, exc.detail, **exc.extra)
 
     @app.errorhandler(repo_errors.RepoError)
     def _repo(exc: repo_errors.RepoError):

@@ -21,8 +21,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-VERSION_STATUSES = ("draft", "published", "deprecated")
-JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+DRAFT, PUBLISHED, DEPRECATED = VERSION_STATUSES = ("draft", "published", "deprecated")
+QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = JOB_STATUSES = (
+    "queued",
+    "running",
+    "succeeded",
+    "failed",
+    "cancelled",
+)
+FINISHED = (SUCCEEDED, FAILED, CANCELLED)
 ROLES = ("viewer", "author", "publisher", "admin")
 
 

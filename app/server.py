@@ -34,8 +34,7 @@ def prepare(app: Flask) -> None:
     db.upgrade(app.config["DATABASE_URL"])
     from app.services.repair import reconcile_all
 
-    with app.app_context():
-        report = reconcile_all()
+    report = reconcile_all(app.config)
     if report:
         log.warning("reconciler repaired the index: %s", "; ".join(map(str, report)))
     report_sandbox()

@@ -27,11 +27,11 @@ sys.path.insert(0, str(ROOT))
 
 from app import create_app, db  # noqa: E402
 from app.models import Config, new_id  # noqa: E402
-from app.services.store import get_store  # noqa: E402
 from app.services.tokens import create_token  # noqa: E402
 from app.services.workspaces import create_workspace  # noqa: E402
-from repos.scaffold import scaffold_files  # noqa: E402
+from app.web import get_store  # noqa: E402
 from repos.types import Author  # noqa: E402
+from runner.scaffold import scaffold_files  # noqa: E402
 
 AUTHOR = Author("bench", "bench@ade.local")
 

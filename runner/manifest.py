@@ -1,18 +1,24 @@
-"""Validate a config's `manifest.json` (SPEC §5) and order its columns.
+"""Parse and validate a config's `manifest.json` (SPEC §5) and order its columns.
 
-Pure functions: the API (PATCH, publish, plan), git push checks and the runner all
-call them, so nothing here imports config code or touches the disk.
+Pure functions: the package check (`runner.checks`, which the API's saves, plan and
+publish, git push checks and the runner all go through) calls them, so nothing here
+imports config code or touches the disk.
 """
 
 from __future__ import annotations
 
 import heapq
+import json
 import math
 import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+# A column key, the one definition: the manifest check, the API's schemas, the scaffold
+# and the editor's Add Column form (served to it) all use this pattern, anchored.
+KEY_PATTERN = r"[a-z][a-z0-9_]{0,62}"
+KEY_RE = re.compile(KEY_PATTERN)
+MAX_DEPTH = 64  # deeper JSON is refused: the recursive helpers would overflow
 TOP_LEVEL_KEYS = (
     "name",
     "sdk_version",
@@ -28,6 +34,53 @@ TABLE_KEYS = ("transform", "validators")
 CAPABILITY_KEYS = ("allow_network", "allow_llm", "resources")
 DEFAULT_MIN_SCORE = 1.0
 DEFAULT_SAMPLE_ROWS = 100
+CYCLE_PREFIX = "columns: depends_on cycle: "
+
+
+class ManifestSyntaxError(ValueError):
+    """`manifest.json` is not a JSON document the service accepts."""
+
+
+def is_column_key(value: object) -> bool:
+    """True for a valid column key (`KEY_PATTERN`, the whole string)."""
+    return isinstance(value, str) and KEY_RE.fullmatch(value) is not None
+
+
+def parse_manifest(data: bytes) -> Any:
+    """The JSON value of a manifest's bytes; `ManifestSyntaxError` saying why not.
+
+    Stricter than `json.loads`: UTF-8 only, no `NaN`/`Infinity` (not JSON, and not
+    storable in PostgreSQL's JSON), at most `MAX_DEPTH` levels of nesting.
+    """
+
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"{name} is not valid JSON")
+
+    try:
+        value = json.loads(data.decode("utf-8"), parse_constant=no_constants)
+    except UnicodeDecodeError as exc:
+        raise ManifestSyntaxError(f"not UTF-8 ({exc.reason})") from None
+    except RecursionError:
+        raise ManifestSyntaxError(f"nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:
+        raise ManifestSyntaxError(f"not valid JSON: {exc}") from None
+    if too_deep(value):
+        raise ManifestSyntaxError(f"nested deeper than {MAX_DEPTH} levels")
+    return value
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Does `value` (parsed JSON) nest deeper than `limit` levels? Iterative."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return False
 
 
 class CycleError(ValueError):
@@ -121,36 +174,54 @@ def _check_columns(columns: list, paths: frozenset[str]) -> list[str]:
     keys: dict[str, int] = {}
     ordinals: dict[int, int] = {}
     for i, col in enumerate(columns):
-        at = f"columns[{i}]"
         if not isinstance(col, Mapping):
-            problems.append(f"{at}: must be an object")
+            problems.append(f"columns[{i}]: must be an object")
             continue
-        key = col.get("key")
-        if not isinstance(key, str) or not KEY_RE.fullmatch(key):
-            problems.append(f"{at}.key: must match {KEY_RE.pattern}")
-        elif key in keys:
-            problems.append(f"{at}.key: duplicate of columns[{keys[key]}].key {key!r}")
-        else:
-            keys[key] = i
-        problems += _check_path(f"{at}.path", col.get("path"), paths, "columns/")
-        ordinal = col.get("ordinal")
-        if not _is_int(ordinal) or ordinal < 1:
-            problems.append(f"{at}.ordinal: must be a positive integer")
-        elif ordinal in ordinals:
-            problems.append(
-                f"{at}.ordinal: duplicate of columns[{ordinals[ordinal]}].ordinal "
-                f"{ordinal}"
-            )
-        else:
-            ordinals[ordinal] = i
-        for name in ("label",):
-            if name in col and not isinstance(col[name], str):
-                problems.append(f"{at}.{name}: must be a string")
-        for name in ("required", "enabled"):
-            if name in col and not isinstance(col[name], bool):
-                problems.append(f"{at}.{name}: must be true or false")
-        if "synonyms" in col and not _is_str_list(col["synonyms"]):
-            problems.append(f"{at}.synonyms: must be a list of strings")
+        problems += _check_column(i, col, paths, keys, ordinals)
+    problems += _check_depends_on(columns, keys)
+    return problems
+
+
+def _check_column(
+    i: int,
+    col: Mapping[str, Any],
+    paths: frozenset[str],
+    keys: dict[str, int],
+    ordinals: dict[int, int],
+) -> list[str]:
+    """One column entry's own keys; records its key and ordinal when unique."""
+    at = f"columns[{i}]"
+    problems: list[str] = []
+    key = col.get("key")
+    if not is_column_key(key):
+        problems.append(f"{at}.key: must match ^{KEY_PATTERN}$")
+    elif key in keys:
+        problems.append(f"{at}.key: duplicate of columns[{keys[key]}].key {key!r}")
+    else:
+        keys[key] = i
+    problems += _check_path(f"{at}.path", col.get("path"), paths, "columns/")
+    ordinal = col.get("ordinal")
+    if not _is_int(ordinal) or ordinal < 1:
+        problems.append(f"{at}.ordinal: must be a positive integer")
+    elif ordinal in ordinals:
+        problems.append(
+            f"{at}.ordinal: duplicate of columns[{ordinals[ordinal]}].ordinal {ordinal}"
+        )
+    else:
+        ordinals[ordinal] = i
+    if "label" in col and not isinstance(col["label"], str):
+        problems.append(f"{at}.label: must be a string")
+    for name in ("required", "enabled"):
+        if name in col and not isinstance(col[name], bool):
+            problems.append(f"{at}.{name}: must be true or false")
+    if "synonyms" in col and not _is_str_list(col["synonyms"]):
+        problems.append(f"{at}.synonyms: must be a list of strings")
+    return problems
+
+
+def _check_depends_on(columns: list, keys: dict[str, int]) -> list[str]:
+    """Every `depends_on` names other existing keys, and they form no cycle."""
+    problems: list[str] = []
     graph: dict[str, list[str]] = {}
     for i, col in enumerate(columns):
         if not isinstance(col, Mapping) or "depends_on" not in col:
@@ -167,10 +238,9 @@ def _check_columns(columns: list, paths: frozenset[str]) -> list[str]:
                 problems.append(f"{at}: unknown column key {dep!r}")
         if keys.get(col.get("key")) == i:
             graph[col["key"]] = [d for d in deps if d in keys and d != col["key"]]
-    if graph:
-        cycle = _find_cycle(graph)
-        if cycle:
-            problems.append("columns: depends_on cycle: " + " -> ".join(cycle))
+    cycle = _find_cycle(graph) if graph else []
+    if cycle:
+        problems.append(CYCLE_PREFIX + " -> ".join(cycle))
     return problems
 
 

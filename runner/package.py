@@ -12,7 +12,6 @@ import contextlib
 import copy
 import inspect
 import itertools
-import json
 import sys
 import types
 from collections.abc import Iterator
@@ -24,6 +23,8 @@ from runner.context import ConfigError, Hook, ScriptError
 from runner.manifest import (
     DEFAULT_MIN_SCORE,
     DEFAULT_SAMPLE_ROWS,
+    ManifestSyntaxError,
+    parse_manifest,
     topo_order,
     validate_manifest,
 )
@@ -94,11 +95,11 @@ def read_manifest(root: Path) -> dict[str, Any]:
     """Parse and validate `manifest.json`; raise `ConfigError` listing all problems."""
     path = root / "manifest.json"
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = parse_manifest(path.read_bytes())
     except FileNotFoundError:
         raise ConfigError("manifest.json: not found in the config package") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"manifest.json: not valid JSON ({exc})") from None
+    except ManifestSyntaxError as exc:
+        raise ConfigError(f"manifest.json: {exc}") from None
     problems = validate_manifest(manifest, list_files(root))
     if problems:
         raise ConfigError("invalid manifest: " + "; ".join(problems))

@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 from werkzeug.serving import make_server
 
 from app import create_app, db
-from app.services.store import get_store
 from app.services.tokens import create_token
 from app.services.workspaces import create_workspace
+from app.web import get_store
 from repos.repo import ConfigRepo
 from repos.types import Author
 

@@ -8,8 +8,8 @@ import hashlib
 
 import pytest
 
-from app.services.store import get_store
 from app.services.tokens import create_token
+from app.web import get_store
 from repos.types import Author
 from tests.conftest import bearer, make_app
 from tests.draft_helpers import Env, cfg, env, new_config  # noqa: F401 - fixtures

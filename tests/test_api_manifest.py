@@ -9,7 +9,7 @@ import json
 import pytest
 
 from app.services.merge_patch import merge_patch
-from app.services.store import get_store
+from app.web import get_store
 from tests.conftest import bearer
 from tests.draft_helpers import cfg, env  # noqa: F401 - fixtures
 

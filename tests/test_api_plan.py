@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from app.services.store import get_store
+from app.web import get_store
 from repos.types import Author
 from tests.conftest import bearer
 from tests.draft_helpers import cfg, env  # noqa: F401 - fixtures
@@ -98,8 +98,12 @@ def test_manifest_findings_and_blocking_errors(cfg):
     manifest["columns"][0]["path"] = "columns/missing.py"
     _write_manifest_behind_the_api(cfg, manifest)
     plan = cfg.post("/draft:plan").json
-    messages = [w["message"] for w in plan["warnings"] if w["source"] == "manifest"]
-    assert any("colour" in m for m in messages)
+    messages = [
+        f"{w['where']}: {w['message']}"
+        for w in plan["warnings"]
+        if w["source"] == "manifest"
+    ]
+    assert "colour: unknown top-level key" in messages
     assert any("columns/missing.py" in m for m in messages)
     assert plan["errors"] == [] and [n["key"] for n in plan["dag"]] == ["email"]
 
@@ -138,4 +142,5 @@ def test_a_column_script_the_manifest_forgot_is_a_warning(cfg):
     cfg.post("/draft/files", {"path": "columns/phone.py"})
     warnings = cfg.post("/draft:plan", role="viewer").json["warnings"]
     assert [w["code"] for w in warnings] == ["unused_column_script"]
-    assert "columns/phone.py" in warnings[0]["message"]
+    assert warnings[0]["path"] == "columns/phone.py"
+    assert "never runs" in warnings[0]["message"]

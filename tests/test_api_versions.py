@@ -138,7 +138,7 @@ def test_publish_validates_manifest_guardrails_and_lists_every_problem(
     errors = resp.json["errors"]
     assert any("files_hash" in m for m in errors["manifest.json"])
     assert any("min_score" in m for m in errors["manifest.json"])
-    codes = {f["code"] for f in resp.json["findings"]}
+    codes = {p["code"] for p in resp.json["problems"] if p["source"] == "guardrail"}
     assert {"import", "call"} <= codes
     assert len(errors["columns/bad.py"]) == 2
     assert repo.tags() == [] and repo.main_commit() is None
@@ -151,7 +151,7 @@ def test_publish_reports_bad_json_and_a_missing_manifest(client, url, pub, repo)
     assert "not valid JSON" in resp.json["errors"]["manifest.json"][0]
     repo.delete_file("manifest.json", author=AUTHOR)
     resp = publish(client, url, pub, "1.0.0")
-    assert resp.json["errors"]["manifest.json"] == ["manifest.json is missing"]
+    assert resp.json["errors"]["manifest.json"] == ["missing (every config needs one)"]
 
 
 def test_publish_and_revert_auth_errors(client, workspace, url):

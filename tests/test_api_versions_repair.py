@@ -9,8 +9,9 @@ import time
 import pytest
 from sqlalchemy import delete, update
 
+from app.cli import repair_command
 from app.models import ConfigVersion
-from app.services.repair import reconcile_all, repair_command
+from app.services.repair import reconcile_all
 from tests.conftest import bearer
 from tests.repos_helpers import git
 from tests.versions_helpers import (
@@ -50,8 +51,7 @@ def publish(client, workspace, cfg):
 
 
 def reconcile(app) -> list[str]:
-    with app.app_context():
-        return reconcile_all()
+    return reconcile_all(app.config)
 
 
 def statuses(app, cfg) -> dict:

@@ -247,7 +247,7 @@ def test_bad_bodies_are_refused(site, client, config):
 def test_request_bodies_are_bounded(site, config):
     path, _repo = config
     site.app.config["GIT_MAX_REQUEST_BYTES"] = 1000
-    site.app.extensions.pop("ade.git_http", None)
+    site.app.extensions.pop("ade.git_commands", None)
     try:
         client = site.app.test_client()
         headers = {
@@ -261,7 +261,7 @@ def test_request_bodies_are_bounded(site, config):
         assert client.post(url, data=bomb, headers=gz).status_code == 413
     finally:
         site.app.config["GIT_MAX_REQUEST_BYTES"] = 100 * 1024 * 1024
-        site.app.extensions.pop("ade.git_http", None)
+        site.app.extensions.pop("ade.git_commands", None)
 
 
 def _git_children() -> list[str]:

@@ -14,13 +14,13 @@ from app.services.push import (
     check_push,
     format_verdict,
     git_is_ancestor,
-    manifest_problems,
     parse_updates,
 )
 from repos.repo import DRAFT
-from repos.scaffold import scaffold_files
 from repos.store import Store
 from repos.types import Author
+from runner.checks import check_package
+from runner.scaffold import scaffold_files
 
 AUTHOR = Author("t", "t@example.com")
 
@@ -133,9 +133,13 @@ def test_manifest_problems_block(repo):
     ]
 
 
+def _texts(files: dict) -> list[str]:
+    return [p.text() for p in check_package(files).errors]
+
+
 def test_a_missing_or_broken_manifest_is_reported():
-    assert manifest_problems({}) == ["manifest.json: missing (every config needs one)"]
-    assert manifest_problems({"manifest.json": b"{nope"})[0].startswith(
+    assert _texts({}) == ["manifest.json: missing (every config needs one)"]
+    assert _texts({"manifest.json": b"{nope"})[0].startswith(
         "manifest.json: not valid JSON"
     )
 
@@ -191,8 +195,6 @@ def test_modules_pinned_in_the_manifest_are_no_guardrail_finding(repo):
 
 
 def test_manifest_nested_past_the_recursion_limit_is_a_problem_not_a_crash():
-    from app.services.push import manifest_problems
-
     deep = b"[" * 100_000 + b"]" * 100_000
-    problems = manifest_problems({"manifest.json": deep})
-    assert problems and "not valid JSON" in problems[0]
+    problems = _texts({"manifest.json": deep})
+    assert problems == ["manifest.json: nested deeper than 64 levels"]

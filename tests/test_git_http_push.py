@@ -192,13 +192,13 @@ def test_guardrail_findings_warn_by_default_and_block_when_configured(site, git,
     assert repo.resolve("draft") == git.output("rev-parse", "HEAD", cwd=dest)
 
     site.app.config["GIT_PUSH_GUARDRAILS"] = "block"
-    site.app.extensions.pop("ade.git_http", None)
+    site.app.extensions.pop("ade.git_commands", None)
     try:
         _commit(git, dest, {"columns/more.py": b"eval('1')\n"})
         proc = git.run("push", "origin", "draft", cwd=dest, check=False)
     finally:
         site.app.config["GIT_PUSH_GUARDRAILS"] = "warn"
-        site.app.extensions.pop("ade.git_http", None)
+        site.app.extensions.pop("ade.git_commands", None)
     assert proc.returncode != 0
     assert "columns/more.py:1:0: call:" in proc.stderr
     assert REJECTED_BY_HOOK in proc.stderr

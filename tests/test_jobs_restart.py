@@ -24,10 +24,14 @@ def test_queued_job_runs_after_a_restart_without_a_new_submit(tmp_path):
     doc = upload(client, "w", admin, roster_xlsx()).json
     with app.app_context():
         session = app.extensions["ade.sessionmaker"]()
-        from app.auth import find_workspace
+        from app.services.access import find_workspace
+        from app.services.context import Context
+        from app.web import get_store
 
+        # No executor to wake: nothing in this process will run the job.
+        ctx = Context(session=session, store=get_store(), settings=app.config)
         job, reused = job_service.submit(
-            session, find_workspace(session, "w"), version["id"], doc["id"], {}
+            ctx, find_workspace(session, "w"), version["id"], doc["id"], {}
         )
         job_id = job.id
         session.close()

@@ -366,9 +366,9 @@ def test_history_messages_have_no_trailing_newline(tmp_path):
     """Commits made by git's CLI end with a newline; history hides the difference."""
     import subprocess
 
-    from repos.scaffold import scaffold_files
     from repos.store import Store
     from repos.types import Author
+    from runner.scaffold import scaffold_files
 
     store = Store(tmp_path / "repos")
     repo = store.create("ws", "cfg", scaffold_files("x"), Author("a", "a@x"))

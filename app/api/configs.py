@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from app.auth import current_principal, require_workspace
 from app.extensions import Blueprint
 from app.schemas.configs import ConfigCreateSchema, ConfigDeleteArgsSchema, ConfigSchema
 from app.schemas.problem import documented_errors
+from app.services import access
 from app.services import configs as config_service
-from app.services.store import get_config
+from app.web import request_context
 
 bp = Blueprint("configs", __name__, url_prefix="/api/v1/workspaces")
 
@@ -20,8 +20,8 @@ _errors = documented_errors(bp)
 @_errors(401, 404)
 def list_configs(ws):
     """List the workspace's configs."""
-    workspace = require_workspace(ws, "viewer")
-    return config_service.list_configs(workspace)
+    ctx = request_context()
+    return config_service.list_configs(ctx, access.workspace(ctx, ws, "viewer"))
 
 
 @bp.post("/<ws>/configs")
@@ -30,10 +30,9 @@ def list_configs(ws):
 @_errors(400, 401, 403, 404, 409)
 def create_config(data, ws):
     """Create a config: its repo with a scaffold on the draft (author)."""
-    workspace = require_workspace(ws, "author")
-    return config_service.create_config(
-        workspace, current_principal(), data["slug"], data["title"]
-    )
+    ctx = request_context()
+    workspace = access.workspace(ctx, ws, "author")
+    return config_service.create_config(ctx, workspace, data["slug"], data["title"])
 
 
 @bp.get("/<ws>/configs/<config_id>")
@@ -41,8 +40,10 @@ def create_config(data, ws):
 @_errors(401, 404)
 def get_config_view(ws, config_id):
     """Get a config with its live draft, published version and clone URL."""
-    workspace = require_workspace(ws, "viewer")
-    return config_service.config_view(workspace, get_config(workspace, config_id))
+    ctx = request_context()
+    workspace = access.workspace(ctx, ws, "viewer")
+    config = access.config(ctx, workspace, config_id)
+    return config_service.config_view(ctx, workspace, config)
 
 
 @bp.delete("/<ws>/configs/<config_id>")
@@ -51,6 +52,7 @@ def get_config_view(ws, config_id):
 @_errors(400, 401, 403, 404, 409)
 def delete_config(args, ws, config_id):
     """Delete a config and its repo; ?force=true if it has versions (admin)."""
-    workspace = require_workspace(ws, "admin")
-    config = get_config(workspace, config_id)
-    config_service.delete_config(workspace, config, args["force"])
+    ctx = request_context()
+    workspace = access.workspace(ctx, ws, "admin")
+    config = access.config(ctx, workspace, config_id)
+    config_service.delete_config(ctx, workspace, config, args["force"])

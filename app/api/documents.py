@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import current_app, request, send_file
 
-from app.auth import require_workspace
-from app.db import get_session
 from app.extensions import Blueprint
 from app.schemas.documents import DocumentSchema, UploadSchema
+from app.services import access
 from app.services import documents as service
+from app.web import request_context
 
 bp = Blueprint("documents", __name__, url_prefix="/api/v1/workspaces/<ws>/documents")
 
@@ -24,15 +24,14 @@ def _limit_body():
 @bp.response(201, DocumentSchema)
 def upload_document(_files, ws):
     """Upload a workbook (multipart field ``file``)."""
-    workspace = require_workspace(ws, "author")
+    ctx = request_context()
+    workspace = access.workspace(ctx, ws, "author")
     upload = request.files.get("file")
     return service.store_upload(
-        get_session(),
-        current_app.config["DATA_DIR"],
+        ctx,
         workspace,
         upload.stream if upload else None,
         upload.filename if upload else None,
-        current_app.config["MAX_UPLOAD_BYTES"],
     )
 
 
@@ -40,14 +39,16 @@ def upload_document(_files, ws):
 @bp.response(200, DocumentSchema(many=True))
 def list_documents(ws):
     """List the workspace's documents, newest first."""
-    return service.list_documents(get_session(), require_workspace(ws, "viewer"))
+    ctx = request_context()
+    return service.list_documents(ctx, access.workspace(ctx, ws, "viewer"))
 
 
 @bp.get("/<document_id>")
 @bp.response(200, DocumentSchema)
 def get_document(ws, document_id):
     """Get a document's metadata."""
-    return service.get_document(get_session(), require_workspace(ws), document_id)
+    ctx = request_context()
+    return service.get_document(ctx, access.workspace(ctx, ws), document_id)
 
 
 @bp.get("/<document_id>/content")
@@ -56,10 +57,10 @@ def get_document(ws, document_id):
 )
 def download_document(ws, document_id):
     """Download a document's bytes."""
-    document = service.get_document(get_session(), require_workspace(ws), document_id)
-    path = service.blob_path(current_app.config["DATA_DIR"], document.sha256)
+    ctx = request_context()
+    document = service.get_document(ctx, access.workspace(ctx, ws), document_id)
     return send_file(
-        path,
+        service.document_path(ctx, document),
         mimetype=document.content_type,
         as_attachment=True,
         download_name=document.filename,
@@ -71,7 +72,5 @@ def download_document(ws, document_id):
 @bp.response(204)
 def delete_document(ws, document_id):
     """Delete a document that no job uses."""
-    workspace = require_workspace(ws, "author")
-    service.delete_document(
-        get_session(), current_app.config["DATA_DIR"], workspace, document_id
-    )
+    ctx = request_context()
+    service.delete_document(ctx, access.workspace(ctx, ws, "author"), document_id)

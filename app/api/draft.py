@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, current_app, request, url_for
 
+from app.api.etags import etag_header, if_match, parse_etags
 from app.errors import UnsupportedMediaType
 from app.extensions import Blueprint
 from app.schemas.draft import (
@@ -26,6 +27,8 @@ from app.schemas.problem import documented_errors
 from app.services import files
 from app.services import manifest as manifest_service
 from app.services import plan as plan_service
+from app.services.draft import open_draft
+from app.web import request_context
 
 bp = Blueprint(
     "draft",
@@ -57,10 +60,11 @@ def _limit_body() -> None:
     request.max_content_length = 6 * current_app.config["MAX_FILE_BYTES"] + BODY_SLACK
 
 
-def _etag(sha: str) -> dict:
-    return {"ETag": f'"{sha}"'}
+def _draft(ws: str, config_id: str, role: str):
+    return open_draft(request_context(), ws, config_id, role)
 
 
+_etag = etag_header
 _errors = documented_errors(bp)
 
 
@@ -69,7 +73,7 @@ _errors = documented_errors(bp)
 @_errors(401, 404)
 def list_files(ws, config_id):
     """List the draft's files."""
-    return files.list_files(files.open_draft(ws, config_id, "viewer"))
+    return files.list_files(_draft(ws, config_id, "viewer"))
 
 
 @bp.get("/draft/files/<path:path>", parameters=FILE_PARAMS)
@@ -79,8 +83,8 @@ def list_files(ws, config_id):
 @_errors(400, 401, 404)
 def read_file(ws, config_id, path, if_none_match=None):
     """Read one draft file (ETag = blob id; If-None-Match → 304)."""
-    file = files.read_file(files.open_draft(ws, config_id, "viewer"), path)
-    tags = files.parse_etags(if_none_match) or []
+    file = files.read_file(_draft(ws, config_id, "viewer"), path)
+    tags = parse_etags(if_none_match) or []
     if "*" in tags or file.sha in tags or file.sha256 in tags:
         return Response(status=304, headers=_etag(file.sha))
     return file, _etag(file.sha)
@@ -92,7 +96,7 @@ def read_file(ws, config_id, path, if_none_match=None):
 @_errors(400, 401, 403, 404, 409, 413)
 def create_file(data, ws, config_id):
     """Create a draft file from code or a template (409 if it exists)."""
-    written = files.create_file(files.open_draft(ws, config_id, "author"), **data)
+    written = files.create_file(_draft(ws, config_id, "author"), **data)
     location = url_for("draft.read_file", ws=ws, config_id=config_id, path=written.path)
     return written, {**_etag(written.sha), "Location": location}
 
@@ -102,10 +106,11 @@ def create_file(data, ws, config_id):
 @bp.arguments(FileUpdateSchema)
 @bp.response(200, FileWrittenSchema, headers=ETAG_HEADER)
 @_errors(400, 401, 403, 404, 412, 413, 428)
-def update_file(data, ws, config_id, path, if_match=None):
+def update_file(data, ws, config_id, path, if_match_header=None):
     """Save a draft file; If-Match (blob id or sha256) is required."""
-    draft = files.open_draft(ws, config_id, "author")
-    written = files.update_file(draft, path, data["code"], if_match)
+    draft = _draft(ws, config_id, "author")
+    expected = if_match(if_match_header, path, required=True)
+    written = files.update_file(draft, path, data["code"], expected)
     return written, _etag(written.sha)
 
 
@@ -113,9 +118,10 @@ def update_file(data, ws, config_id, path, if_match=None):
 @bp.arguments(IfMatchSchema, location="headers", as_kwargs=True)
 @bp.response(204)
 @_errors(400, 401, 403, 404, 409, 412)
-def delete_file(ws, config_id, path, if_match=None):
+def delete_file(ws, config_id, path, if_match_header=None):
     """Delete a draft file (If-Match optional, checked when given)."""
-    files.delete_file(files.open_draft(ws, config_id, "author"), path, if_match)
+    expected = if_match(if_match_header, path, required=False)
+    files.delete_file(_draft(ws, config_id, "author"), path, expected)
 
 
 @bp.post("/draft/columns", parameters=CONFIG_PARAMS)
@@ -124,7 +130,7 @@ def delete_file(ws, config_id, path, if_match=None):
 @_errors(400, 401, 403, 404, 409)
 def add_column(data, ws, config_id):
     """Add a column: its script and manifest entry in one commit."""
-    created = files.add_column(files.open_draft(ws, config_id, "author"), **data)
+    created = files.add_column(_draft(ws, config_id, "author"), **data)
     location = url_for(
         "draft.read_file", ws=ws, config_id=config_id, path=created["path"]
     )
@@ -136,9 +142,7 @@ def add_column(data, ws, config_id):
 @_errors(401, 404)
 def get_manifest(ws, config_id):
     """Read the draft manifest (ETag = its blob id)."""
-    manifest, sha = manifest_service.get_manifest(
-        files.open_draft(ws, config_id, "viewer")
-    )
+    manifest, sha = manifest_service.get_manifest(_draft(ws, config_id, "viewer"))
     return manifest, _etag(sha)
 
 
@@ -156,12 +160,13 @@ def get_manifest(ws, config_id):
 )
 @bp.response(200, ManifestSchema, headers=ETAG_HEADER)
 @_errors(400, 401, 403, 404, 412, 415)
-def patch_manifest(patch, ws, config_id, if_match=None):
+def patch_manifest(patch, ws, config_id, if_match_header=None):
     """Change the manifest with a JSON merge patch (RFC 7386); If-Match optional."""
     if not (request.mimetype == "application/json" or request.mimetype == MERGE_PATCH):
         raise UnsupportedMediaType(f"Send {MERGE_PATCH} or application/json.")
-    draft = files.open_draft(ws, config_id, "author")
-    expected = files.resolve_if_match(draft, manifest_service.MANIFEST, if_match)
+    draft = _draft(ws, config_id, "author")
+    tags = if_match(if_match_header, "manifest.json", required=False)
+    expected = files.resolve_expected(draft, "manifest.json", tags)
     manifest, result = manifest_service.patch_manifest(
         draft, patch, expected_sha=expected
     )
@@ -174,4 +179,4 @@ def patch_manifest(patch, ws, config_id, if_match=None):
 @_errors(401, 404)
 def plan(ws, config_id):
     """Plan a run of the draft: phases, column DAG, warnings."""
-    return plan_service.plan(files.open_draft(ws, config_id, "viewer"))
+    return plan_service.plan(_draft(ws, config_id, "viewer"))

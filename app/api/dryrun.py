@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app.auth import require_workspace
 from app.extensions import Blueprint
 from app.schemas.jobs import DryRunResultSchema, DryRunSchema
+from app.services import access
 from app.services.dryrun import dry_run
-from app.services.store import get_config
+from app.web import request_context
 
 bp = Blueprint("dryrun", __name__, url_prefix="/api/v1/workspaces/<ws>/configs")
 
@@ -16,6 +16,7 @@ bp = Blueprint("dryrun", __name__, url_prefix="/api/v1/workspaces/<ws>/configs")
 @bp.response(200, DryRunResultSchema)
 def dry_run_draft(data, ws, config_id):
     """Run the draft on a document in the sandbox and return the report."""
-    workspace = require_workspace(ws, "author")
-    config = get_config(workspace, config_id)
-    return dry_run(workspace, config, data["documentId"], data.get("sample_rows"))
+    ctx = request_context()
+    workspace = access.workspace(ctx, ws, "author")
+    config = access.config(ctx, workspace, config_id)
+    return dry_run(ctx, workspace, config, data["documentId"], data.get("sample_rows"))

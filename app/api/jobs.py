@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app, send_file
+from flask import send_file
 
-from app.auth import require_workspace
-from app.db import get_session
 from app.extensions import Blueprint
-from app.jobs.executor import get_executor
 from app.schemas.jobs import JobCreateSchema, JobQuerySchema, JobSchema
+from app.services import access
 from app.services import jobs as service
+from app.web import request_context
 
 bp = Blueprint("jobs", __name__, url_prefix="/api/v1/workspaces/<ws>/jobs")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -23,12 +22,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 )
 def submit_job(data, ws):
     """Queue a job (or reuse the succeeded job with the same run_key)."""
-    workspace = require_workspace(ws, "author")
-    job, reused = service.submit(get_session(), workspace, **data)
+    ctx = request_context()
+    job, reused = service.submit(ctx, access.workspace(ctx, ws, "author"), **data)
     if reused:
         job.reused = True  # transient attribute, dumped by JobSchema
         return job, 200
-    get_executor().submit(job.id)
     return job
 
 
@@ -37,28 +35,31 @@ def submit_job(data, ws):
 @bp.response(200, JobSchema(many=True))
 def list_jobs(query, ws):
     """List jobs, newest first (filter by status or config)."""
-    return service.list_jobs(get_session(), require_workspace(ws), **query)
+    ctx = request_context()
+    return service.list_jobs(ctx, access.workspace(ctx, ws), **query)
 
 
 @bp.get("/<job_id>")
 @bp.response(200, JobSchema)
 def get_job(ws, job_id):
     """Get a job: status, attempts, progress, metrics, error."""
-    return service.get_job(get_session(), require_workspace(ws), job_id)
+    ctx = request_context()
+    return service.get_job(ctx, access.workspace(ctx, ws), job_id)
 
 
 @bp.post("/<job_id>:cancel")
 @bp.response(200, JobSchema)
 def cancel_job(ws, job_id):
     """Cancel a queued or running job."""
-    return service.cancel(get_session(), require_workspace(ws, "author"), job_id)
+    ctx = request_context()
+    return service.cancel(ctx, access.workspace(ctx, ws, "author"), job_id)
 
 
 def _artifact(ws, job_id, name, mimetype, download_name=None):
-    job = service.get_job(get_session(), require_workspace(ws), job_id)
-    path = service.artifact(current_app.config["DATA_DIR"], job, name)
+    ctx = request_context()
+    job = service.get_job(ctx, access.workspace(ctx, ws), job_id)
     return send_file(
-        path,
+        service.artifact(ctx, job, name),
         mimetype=mimetype,
         as_attachment=download_name is not None,
         download_name=download_name,

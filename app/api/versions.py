@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from app.auth import current_principal, require_workspace
 from app.extensions import Blueprint
 from app.schemas.problem import documented_errors
 from app.schemas.versions import (
@@ -16,9 +15,10 @@ from app.schemas.versions import (
     VersionFileSchema,
     VersionSchema,
 )
+from app.services import access
 from app.services import configs as config_service
 from app.services import publish as publish_service
-from app.services.store import get_config
+from app.web import request_context
 
 bp = Blueprint(
     "versions", __name__, url_prefix="/api/v1/workspaces/<ws>/configs/<config_id>"
@@ -29,7 +29,9 @@ _errors = documented_errors(bp)
 
 
 def _config(ws: str, config_id: str, role: str = "viewer"):
-    return get_config(require_workspace(ws, role), config_id)
+    """The request's service context and the config it names (for ``role``)."""
+    ctx = request_context()
+    return ctx, access.config(ctx, access.workspace(ctx, ws, role), config_id)
 
 
 @bp.get("/versions")
@@ -37,7 +39,7 @@ def _config(ws: str, config_id: str, role: str = "viewer"):
 @_errors(401, 404)
 def list_versions(ws, config_id):
     """List versions, newest first (the draft first, read live from git)."""
-    return config_service.list_versions(_config(ws, config_id))
+    return config_service.list_versions(*_config(ws, config_id))
 
 
 @bp.post("/publish")
@@ -46,10 +48,8 @@ def list_versions(ws, config_id):
 @_errors(400, 401, 403, 404, 409)
 def publish(data, ws, config_id):
     """Publish the draft as a new version (publisher)."""
-    config = _config(ws, config_id, "publisher")
-    return publish_service.publish(
-        config, current_principal(), data["semver"], data["message"]
-    )
+    ctx, config = _config(ws, config_id, "publisher")
+    return publish_service.publish(ctx, config, data["semver"], data["message"])
 
 
 @bp.post("/revert")
@@ -57,7 +57,7 @@ def publish(data, ws, config_id):
 @_errors(401, 403, 404, 409)
 def revert(ws, config_id):
     """Revert to the previous version (publisher)."""
-    return publish_service.revert(_config(ws, config_id, "publisher"))
+    return publish_service.revert(*_config(ws, config_id, "publisher"))
 
 
 @bp.get("/versions/<version_id>/files")
@@ -65,7 +65,7 @@ def revert(ws, config_id):
 @_errors(401, 404)
 def list_version_files(ws, config_id, version_id):
     """List the files of a version (``draft`` or a version id)."""
-    return config_service.list_version_files(_config(ws, config_id), version_id)
+    return config_service.list_version_files(*_config(ws, config_id), version_id)
 
 
 @bp.get("/versions/<version_id>/files/<path:path>")
@@ -73,7 +73,8 @@ def list_version_files(ws, config_id, version_id):
 @_errors(400, 401, 404)
 def read_version_file(ws, config_id, version_id, path):
     """Read one file of a version."""
-    return config_service.read_version_file(_config(ws, config_id), version_id, path)
+    ctx, config = _config(ws, config_id)
+    return config_service.read_version_file(ctx, config, version_id, path)
 
 
 @bp.get("/diff")
@@ -82,8 +83,7 @@ def read_version_file(ws, config_id, version_id, path):
 @_errors(400, 401, 404)
 def diff(args, ws, config_id):
     """Diff two versions (ids or ``draft``): per-file status and unified patch."""
-    config = _config(ws, config_id)
-    return config_service.diff(config, args["from_"], args["to"])
+    return config_service.diff(*_config(ws, config_id), args["from_"], args["to"])
 
 
 @bp.get("/history")
@@ -92,4 +92,4 @@ def diff(args, ws, config_id):
 @_errors(400, 401, 404)
 def history(args, ws, config_id):
     """List the draft's commits, newest first."""
-    return config_service.history(_config(ws, config_id), args["limit"])
+    return config_service.history(*_config(ws, config_id), args["limit"])

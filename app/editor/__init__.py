@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
 
+from runner.manifest import KEY_PATTERN
+
 bp = Blueprint(
     "editor",
     __name__,
@@ -71,5 +73,9 @@ def configs(ws: str):
 def editor(ws: str, config_id: str):
     """The editor of one config's draft."""
     return render_template(
-        "editor/editor.html", page="editor", ws=ws, config_id=config_id
+        "editor/editor.html",
+        page="editor",
+        ws=ws,
+        config_id=config_id,
+        key_pattern=KEY_PATTERN,  # the one column-key rule (runner.manifest)
     )

@@ -15,7 +15,7 @@ from flask import Flask
 
 from app.jobs.execute import claim, reap, run_claimed
 from app.jobs.runtime import JobRuntime
-from app.models import Job, utcnow
+from app.models import QUEUED, Job, utcnow
 
 log = logging.getLogger(__name__)
 TASK = "ade.run_job"
@@ -70,7 +70,7 @@ def worker_celery(app: Flask) -> Celery:
                 for job_id in reap(rt):
                     with rt.sessions() as s:
                         job = s.get(Job, job_id)
-                        if job is None or job.status != "queued":
+                        if job is None or job.status != QUEUED:
                             continue
                         wait = (job.available_at - utcnow()).total_seconds()
                     celery.send_task(

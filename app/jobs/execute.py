@@ -13,8 +13,8 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from app.jobs.runtime import JobRuntime
-from app.models import Config, ConfigVersion, Document, Job, utcnow
-from app.services.documents import blob_path
+from app.models import FAILED, QUEUED, RUNNING, SUCCEEDED, Job, utcnow
+from app.services.jobs import inputs_of
 from runner.sandbox import run_sandboxed
 
 log = logging.getLogger(__name__)
@@ -28,10 +28,10 @@ def claim(rt: JobRuntime, job_id: str) -> bool:
     with rt.sessions() as s:
         result = s.execute(
             update(Job)
-            .where(Job.id == job_id, Job.status == "queued")
+            .where(Job.id == job_id, Job.status == QUEUED)
             .where((Job.available_at.is_(None)) | (Job.available_at <= now))
             .values(
-                status="running",
+                status=RUNNING,
                 attempts=Job.attempts + 1,
                 started_at=now,
                 heartbeat_at=now,
@@ -50,7 +50,7 @@ def next_queued(rt: JobRuntime) -> str | None:
     with rt.sessions() as s:
         ids = s.scalars(
             select(Job.id)
-            .where(Job.status == "queued")
+            .where(Job.status == QUEUED)
             .where((Job.available_at.is_(None)) | (Job.available_at <= now))
             .order_by(Job.created_at, Job.id)
             .limit(5)
@@ -67,7 +67,7 @@ def _finish(rt: JobRuntime, job_id: str, **values) -> bool:
         result = s.execute(
             update(Job)
             .where(
-                Job.id == job_id, Job.status == "running", Job.worker == rt.worker_name
+                Job.id == job_id, Job.status == RUNNING, Job.worker == rt.worker_name
             )
             .values(finished_at=utcnow(), **values)
         )
@@ -82,10 +82,10 @@ def _requeue(rt: JobRuntime, job_id: str) -> bool:
         result = s.execute(
             update(Job)
             .where(
-                Job.id == job_id, Job.status == "running", Job.worker == rt.worker_name
+                Job.id == job_id, Job.status == RUNNING, Job.worker == rt.worker_name
             )
             .values(
-                status="queued",
+                status=QUEUED,
                 attempts=Job.attempts - 1,
                 started_at=None,
                 heartbeat_at=None,
@@ -134,7 +134,7 @@ class _Heartbeat(threading.Thread):
                     update(Job)
                     .where(
                         Job.id == self.job_id,
-                        Job.status == "running",
+                        Job.status == RUNNING,
                         Job.worker == self.rt.worker_name,
                     )
                     .values(**values)
@@ -155,16 +155,12 @@ def run_claimed(
         _run(rt, job_id, stop)
     except Exception as exc:  # noqa: BLE001 - record, never crash the executor
         log.exception("job %s crashed", job_id)
-        _finish(rt, job_id, status="failed", error=f"internal error: {exc}")
+        _finish(rt, job_id, status=FAILED, error=f"internal error: {exc}")
 
 
 def _run(rt: JobRuntime, job_id: str, stop: threading.Event | None = None) -> None:
     with rt.sessions() as s:
-        job = s.get(Job, job_id)
-        version = s.get(ConfigVersion, job.config_version_id)
-        config = s.get(Config, version.config_id)
-        document = s.get(Document, job.input_document_id)
-        flags = dict(job.flags or {})
+        inputs = inputs_of(rt.context(s), job_id)
     out_dir = rt.job_dir(job_id)
     out_dir.mkdir(parents=True, exist_ok=True)
     cancel = threading.Event()
@@ -178,15 +174,14 @@ def _run(rt: JobRuntime, job_id: str, stop: threading.Event | None = None) -> No
         with tempfile.TemporaryDirectory(prefix="ade-job-") as tmp:
             config_dir = Path(tmp) / "config"
             # Always the tag's files: the draft may have moved since publishing.
-            rt.store.open(config.workspace_id, config.id).export(
-                f"v{version.semver}", config_dir
-            )
+            repo = rt.store.open(inputs.workspace_id, inputs.config_id)
+            repo.export(inputs.tag, config_dir)
             result = run_sandboxed(
                 config_dir,
-                blob_path(rt.data_dir, document.sha256),
+                inputs.document_path,
                 out_dir / "output.xlsx",
                 limits=rt.limits,
-                sample_rows=flags.get("sample_rows"),
+                sample_rows=inputs.flags.get("sample_rows"),
                 on_progress=on_progress,
                 cancel=cancel,
             )
@@ -209,12 +204,12 @@ def _run(rt: JobRuntime, job_id: str, stop: threading.Event | None = None) -> No
         _finish(
             rt,
             job_id,
-            status="succeeded",
+            status=SUCCEEDED,
             metrics=metrics,
             progress={"phase": "done", "rows": metrics.get("rows_processed", 0)},
         )
     else:
-        _finish(rt, job_id, status="failed", error=result.error, metrics=metrics)
+        _finish(rt, job_id, status=FAILED, error=result.error, metrics=metrics)
 
 
 def reap(rt: JobRuntime) -> list[str]:
@@ -225,18 +220,18 @@ def reap(rt: JobRuntime) -> list[str]:
     with rt.sessions() as s:
         lapsed = s.execute(
             select(Job.id, Job.attempts, Job.heartbeat_at).where(
-                Job.status == "running", Job.heartbeat_at < cutoff
+                Job.status == RUNNING, Job.heartbeat_at < cutoff
             )
         ).all()
         for job_id, attempts, heartbeat_at in lapsed:
             guard = (
                 Job.id == job_id,
-                Job.status == "running",
+                Job.status == RUNNING,
                 Job.heartbeat_at == heartbeat_at,
             )
             if attempts >= rt.max_attempts:
                 values = dict(
-                    status="failed",
+                    status=FAILED,
                     finished_at=now,
                     error=f"the worker running this job stopped responding "
                     f"{attempts} time(s); giving up",
@@ -244,7 +239,7 @@ def reap(rt: JobRuntime) -> list[str]:
             else:
                 backoff = min(2**attempts, 60)
                 values = dict(
-                    status="queued",
+                    status=QUEUED,
                     available_at=now + timedelta(seconds=backoff),
                     worker=None,
                     error=f"attempt {attempts} lost its worker; retrying",

@@ -33,4 +33,4 @@ def _make(app: Flask):
         from app.jobs.runtime import JobRuntime
 
         return LocalExecutor(JobRuntime.from_app(app), app.config["JOB_CONCURRENCY"])
-    raise ValueError(f"ADE_JOB_BACKEND must be 'local' or 'celery', not {backend!r}")
+    raise ValueError(f"unknown job backend {backend!r}")  # app.config checks it

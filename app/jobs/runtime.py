@@ -1,15 +1,20 @@
-"""What a job execution needs, built from the app's settings (no request context)."""
+"""What a job execution needs, built from the app's settings (no request, no app
+context): sessions, the store, the sandbox limits, the heartbeat rhythm."""
 
 from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
+from app.services.context import Context, make_store
+from app.services.jobs import job_dir
 from repos.store import Store
 from runner.sandbox import Limits
 
@@ -17,7 +22,7 @@ from runner.sandbox import Limits
 @dataclass(frozen=True)
 class JobRuntime:
     sessions: sessionmaker
-    data_dir: Path
+    settings: Mapping[str, Any]
     store: Store
     limits: Limits
     heartbeat_seconds: float
@@ -27,15 +32,11 @@ class JobRuntime:
 
     @classmethod
     def from_app(cls, app: Flask) -> JobRuntime:
-        from app.services.store import get_store
-
         cfg = app.config
-        with app.app_context():
-            store = get_store()
         return cls(
             sessions=app.extensions["ade.sessionmaker"],
-            data_dir=cfg["DATA_DIR"],
-            store=store,
+            settings=cfg,
+            store=app.extensions.get("ade.store") or make_store(cfg),
             limits=Limits(
                 cpu_seconds=cfg["SANDBOX_CPU_SECONDS"],
                 wall_seconds=cfg["SANDBOX_WALL_SECONDS"],
@@ -47,5 +48,13 @@ class JobRuntime:
             worker_name=f"{socket.gethostname()}:{os.getpid()}",
         )
 
+    @property
+    def data_dir(self) -> Path:
+        return self.settings["DATA_DIR"]
+
+    def context(self, session: Session) -> Context:
+        """A service context for the job runner (no caller, nobody to wake)."""
+        return Context(session=session, store=self.store, settings=self.settings)
+
     def job_dir(self, job_id: str) -> Path:
-        return self.data_dir / "jobs" / job_id
+        return job_dir(self.data_dir, job_id)

@@ -1,16 +1,11 @@
 """Schemas for the draft: files, columns, the manifest and the plan."""
 
-from marshmallow import INCLUDE, Schema, ValidationError, fields, post_dump, validate
+from marshmallow import INCLUDE, Schema, fields, post_dump, validate
 
-from repos.scaffold import TEMPLATES
+from runner.manifest import KEY_PATTERN
+from runner.scaffold import TEMPLATES
 
-KEY_PATTERN = r"^[a-z][a-z0-9_]{0,62}\Z"
-
-
-def _no_newline(value: str) -> None:
-    # ``$`` also matches before a trailing newline.
-    if "\n" in value:
-        raise ValidationError("must match " + KEY_PATTERN)
+KEY_REGEX = rf"^{KEY_PATTERN}\Z"  # \Z: ``$`` would also match before a newline
 
 
 ETAG_HEADER = {
@@ -25,7 +20,7 @@ LOCATION_HEADER = {
 
 
 class IfMatchSchema(Schema):
-    if_match = fields.String(
+    if_match_header = fields.String(
         data_key="If-Match",
         metadata={
             "description": 'The blob id ("sha") the write replaces; the content\'s '
@@ -42,12 +37,23 @@ class IfNoneMatchSchema(Schema):
 
 
 class FindingSchema(Schema):
+    """One problem of the package check (``runner.checks.Problem``)."""
+
     source = fields.String(metadata={"description": "guardrail or manifest"})
-    path = fields.String()
+    path = fields.String(metadata={"description": "the file it is about"})
+    where = fields.String(
+        allow_none=True, metadata={"description": "JSON path in the manifest"}
+    )
     line = fields.Integer(allow_none=True)
     col = fields.Integer(allow_none=True)
     code = fields.String()
     message = fields.String()
+    severity = fields.String(
+        metadata={"description": "error (blocks publish and push) or warning"}
+    )
+    fatal = fields.Boolean(
+        metadata={"description": "true: nothing could run (no manifest, a cycle)"}
+    )
 
 
 class FileEntrySchema(Schema):
@@ -89,10 +95,7 @@ class FileWrittenSchema(Schema):
 class ColumnCreateSchema(Schema):
     key = fields.String(
         required=True,
-        validate=[
-            validate.Regexp(KEY_PATTERN, error="must match {regex}"),
-            _no_newline,
-        ],
+        validate=validate.Regexp(KEY_REGEX, error="must match {regex}"),
     )
     label = fields.String(required=True, validate=validate.Length(min=1, max=200))
     required = fields.Boolean(load_default=False)

@@ -14,6 +14,13 @@ class ProblemSchema(Schema):
     detail = fields.String()
     errors = fields.Raw(metadata={"description": "field → messages"})
     current_etag = fields.String(metadata={"description": "on 412: the blob id now"})
+    problems = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "on a refused manifest save or publish: every problem of "
+            "the package check (path, where, line, col, code, severity, message)"
+        },
+    )
 
 
 def documented_errors(bp):

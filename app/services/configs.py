@@ -14,33 +14,28 @@ import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import semver as semver_lib
-from flask import current_app, request
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from app.auth import Principal
-from app.db import get_session
-from app.errors import Conflict, NotFound
-from app.models import Config, ConfigVersion, Workspace, new_id
-from app.services.store import author_for, get_store, open_repo
+from app.models import DRAFT, PUBLISHED, Config, ConfigVersion, Workspace, new_id
+from app.services.context import Context
+from app.services.errors import Conflict, NotFound
 from repos.errors import RepoNotFound
 from repos.repo import ConfigRepo
-from repos.scaffold import scaffold_files
-
-DRAFT = "draft"
-
+from runner.scaffold import scaffold_files
 
 # ----- the per-config lock ---------------------------------------------------
 
 
 @contextmanager
-def config_lock(config_id: str) -> Iterator[None]:
+def config_lock(data_dir: Path, config_id: str) -> Iterator[None]:
     """Serialise publish/revert/repair/delete of one config across threads and
     processes. ``flock`` is released by the kernel when its holder dies, so a
     ``kill -9`` never leaves the config locked."""
-    locks = current_app.config["DATA_DIR"] / "locks"
+    locks = data_dir / "locks"
     locks.mkdir(parents=True, exist_ok=True)
     fd = os.open(locks / f"{config_id}.flock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -92,23 +87,28 @@ def draft_row(
     )
 
 
-def clone_url(workspace: Workspace, config: Config) -> str:
-    base = current_app.config["BASE_URL"] or request.host_url.rstrip("/")
+def open_repo(ctx: Context, config: Config) -> ConfigRepo:
+    return ctx.store.open(config.workspace_id, config.id)
+
+
+def clone_url(ctx: Context, workspace: Workspace, config: Config) -> str:
+    """``<base>/git/<ws_slug>/<config_slug>.git``; the base is ``ADE_BASE_URL`` or
+    the address the caller used (``ctx.base_url``)."""
+    base = ctx.settings["BASE_URL"] or ctx.base_url
     return f"{base}/git/{workspace.slug}/{config.slug}.git"
 
 
-def config_view(workspace: Workspace, config: Config) -> dict:
+def config_view(ctx: Context, workspace: Workspace, config: Config) -> dict:
     """The config with its live draft, its published version (or None) and clone_url."""
-    session = get_session()
-    repo = open_repo(config)
-    rows = session.scalars(
+    repo = open_repo(ctx, config)
+    rows = ctx.session.scalars(
         select(ConfigVersion).where(
             ConfigVersion.config_id == config.id,
-            ConfigVersion.status.in_((DRAFT, "published")),
+            ConfigVersion.status.in_((DRAFT, PUBLISHED)),
         )
     ).all()
     draft_row = next((r for r in rows if r.status == DRAFT), None)
-    published = next((r for r in rows if r.status == "published"), None)
+    published = next((r for r in rows if r.status == PUBLISHED), None)
     return {
         "id": config.id,
         "workspace_id": config.workspace_id,
@@ -122,27 +122,25 @@ def config_view(workspace: Workspace, config: Config) -> dict:
             "commit": repo.resolve(DRAFT),
         },
         "published": version_dict(published) if published else None,
-        "clone_url": clone_url(workspace, config),
+        "clone_url": clone_url(ctx, workspace, config),
     }
 
 
 # ----- configs -------------------------------------------------------------------
 
 
-def list_configs(workspace: Workspace) -> list[dict]:
-    configs = get_session().scalars(
+def list_configs(ctx: Context, workspace: Workspace) -> list[dict]:
+    configs = ctx.session.scalars(
         select(Config).where(Config.workspace_id == workspace.id).order_by(Config.slug)
     )
-    return [config_view(workspace, c) for c in configs]
+    return [config_view(ctx, workspace, c) for c in configs]
 
 
-def create_config(
-    workspace: Workspace, principal: Principal, slug: str, title: str
-) -> dict:
+def create_config(ctx: Context, workspace: Workspace, slug: str, title: str) -> dict:
     """Create the repo (scaffold on ``draft``) and the SQL rows; if either fails,
     neither remains. The repo comes first because it is the cheap one to undo; a
     crash in between leaves an orphan repo that the reconciler removes."""
-    session = get_session()
+    session, principal = ctx.session, ctx.caller()
     exists = select(Config.id).where(
         Config.workspace_id == workspace.id, Config.slug == slug
     )
@@ -155,12 +153,12 @@ def create_config(
         title=title,
         created_by=principal.name,
     )
-    store = get_store()
+    store = ctx.store
     repo = store.create(
         workspace.id,
         config.id,
         scaffold_files(title),
-        author_for(principal),
+        ctx.author(),
         message=f"Create config {slug}",
     )
     try:
@@ -176,22 +174,21 @@ def create_config(
         session.rollback()
         store.delete(workspace.id, config.id)
         raise
-    return config_view(workspace, config)
+    return config_view(ctx, workspace, config)
 
 
-def delete_config(workspace: Workspace, config: Config, force: bool) -> None:
-    """Delete the rows (versions and jobs cascade), then the repo. 409 while the
-    config has versions, unless ``force``."""
-    session = get_session()
-    store = get_store()
-    with config_lock(config.id):
+def delete_config(ctx: Context, workspace: Workspace, config: Config, force: bool):
+    """Delete the rows (versions and jobs cascade), then the repo. A conflict while
+    the config has versions, unless ``force``."""
+    session, store = ctx.session, ctx.store
+    with config_lock(ctx.data_dir, config.id):
         has_rows = session.scalar(
             select(ConfigVersion.id).where(
                 ConfigVersion.config_id == config.id, ConfigVersion.status != DRAFT
             )
         )
         try:
-            has_tags = bool(open_repo(config).tags())
+            has_tags = bool(open_repo(ctx, config).tags())
         except RepoNotFound:
             has_tags = False
         if (has_rows or has_tags) and not force:
@@ -212,10 +209,10 @@ def delete_config(workspace: Workspace, config: Config, force: bool) -> None:
 # ----- versions (read side) -----------------------------------------------------
 
 
-def list_versions(config: Config) -> list[dict]:
+def list_versions(ctx: Context, config: Config) -> list[dict]:
     """Every version, newest first: the draft, then by semver descending."""
-    repo = open_repo(config)
-    rows = get_session().scalars(
+    repo = open_repo(ctx, config)
+    rows = ctx.session.scalars(
         select(ConfigVersion).where(ConfigVersion.config_id == config.id)
     )
     ordered = sorted(
@@ -224,8 +221,8 @@ def list_versions(config: Config) -> list[dict]:
     return [version_dict(r, repo) for r in ordered]
 
 
-def get_version(config: Config, version_id: str) -> ConfigVersion:
-    row = get_session().scalar(
+def get_version(ctx: Context, config: Config, version_id: str) -> ConfigVersion:
+    row = ctx.session.scalar(
         select(ConfigVersion).where(
             ConfigVersion.config_id == config.id, ConfigVersion.id == version_id
         )
@@ -235,21 +232,23 @@ def get_version(config: Config, version_id: str) -> ConfigVersion:
     return row
 
 
-def version_ref(config: Config, ref: str) -> str:
+def version_ref(ctx: Context, config: Config, ref: str) -> str:
     """The git ref of ``draft`` or a version id: its tag for published versions."""
     if ref == DRAFT:
         return DRAFT
-    row = get_version(config, ref)
+    row = get_version(ctx, config, ref)
     return DRAFT if row.status == DRAFT else f"refs/tags/v{row.semver}"
 
 
-def list_version_files(config: Config, version_id: str) -> list[dict]:
-    files = open_repo(config).list_files(version_ref(config, version_id))
+def list_version_files(ctx: Context, config: Config, version_id: str) -> list[dict]:
+    ref = version_ref(ctx, config, version_id)
+    files = open_repo(ctx, config).list_files(ref)
     return [{"path": f.path, "sha": f.sha, "size": f.size} for f in files]
 
 
-def read_version_file(config: Config, version_id: str, path: str) -> dict:
-    content = open_repo(config).read_file(path, version_ref(config, version_id))
+def read_version_file(ctx: Context, config: Config, version_id: str, path: str):
+    ref = version_ref(ctx, config, version_id)
+    content = open_repo(ctx, config).read_file(path, ref)
     out = {
         "path": content.path,
         "sha": content.sha,
@@ -264,10 +263,12 @@ def read_version_file(config: Config, version_id: str, path: str) -> dict:
     return out
 
 
-def diff(config: Config, from_ref: str, to_ref: str) -> dict:
+def diff(ctx: Context, config: Config, from_ref: str, to_ref: str) -> dict:
     """Per-file status and unified patch between two versions (or the draft)."""
-    repo = open_repo(config)
-    entries = repo.diff(version_ref(config, from_ref), version_ref(config, to_ref))
+    repo = open_repo(ctx, config)
+    entries = repo.diff(
+        version_ref(ctx, config, from_ref), version_ref(ctx, config, to_ref)
+    )
     return {
         "from_": from_ref,
         "to": to_ref,
@@ -284,7 +285,7 @@ def diff(config: Config, from_ref: str, to_ref: str) -> dict:
     }
 
 
-def history(config: Config, limit: int) -> list[dict]:
+def history(ctx: Context, config: Config, limit: int) -> list[dict]:
     """Draft commits, newest first."""
     return [
         {
@@ -294,5 +295,5 @@ def history(config: Config, limit: int) -> list[dict]:
             "time": c.time,
             "paths": list(c.paths),
         }
-        for c in open_repo(config).history(DRAFT, limit=limit)
+        for c in open_repo(ctx, config).history(DRAFT, limit=limit)
     ]

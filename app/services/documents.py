@@ -11,27 +11,27 @@ from pathlib import Path
 from typing import IO
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from app.errors import (
-    BadRequest,
-    Conflict,
-    NotFound,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-)
 from app.models import Document, Job, Workspace
+from app.services.context import Context
+from app.services.errors import Conflict, Invalid, NotFound, TooLarge, Unsupported
 
 CHUNK = 1024 * 1024
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def blob_path(data_dir: Path, sha256: str) -> Path:
+    """Where the bytes of a document with this sha256 live (content-addressed)."""
     return data_dir / "documents" / sha256[:2] / sha256
 
 
+def document_path(ctx: Context, document: Document) -> Path:
+    """The file holding ``document``'s bytes."""
+    return blob_path(ctx.data_dir, document.sha256)
+
+
 def _spool(stream: IO[bytes], tmp_dir: Path, limit: int) -> tuple[Path, str, int]:
-    """Copy the upload to a temp file, hashing as we go; 413 past ``limit``."""
+    """Copy the upload to a temp file, hashing as we go; too large past ``limit``."""
     tmp_dir.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
     fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="upload-")
@@ -40,7 +40,7 @@ def _spool(stream: IO[bytes], tmp_dir: Path, limit: int) -> tuple[Path, str, int
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    raise PayloadTooLarge(
+                    raise TooLarge(
                         f"The file is larger than the upload limit of {limit} bytes."
                     )
                 digest.update(chunk)
@@ -52,27 +52,25 @@ def _spool(stream: IO[bytes], tmp_dir: Path, limit: int) -> tuple[Path, str, int
 
 
 def _check_spreadsheet(path: Path, filename: str) -> str:
-    """Return the content type of an Excel workbook, or raise 415 saying why not."""
+    """Return the content type of an Excel workbook, or say why it is not one."""
     with open(path, "rb") as fh:
         head = fh.read(8)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise UnsupportedMediaType(
+        raise Unsupported(
             f"{filename!r} is a legacy .xls or an encrypted workbook; "
             "save it as an unencrypted .xlsx and upload again."
         )
     if not head.startswith(b"PK\x03\x04") or not zipfile.is_zipfile(path):
-        raise UnsupportedMediaType(
+        raise Unsupported(
             f"{filename!r} is not an Excel workbook (.xlsx or .xlsm expected)."
         )
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
     except zipfile.BadZipFile as exc:
-        raise UnsupportedMediaType(f"{filename!r} is a damaged zip file.") from exc
+        raise Unsupported(f"{filename!r} is a damaged zip file.") from exc
     if "xl/workbook.xml" not in names:
-        raise UnsupportedMediaType(
-            f"{filename!r} is a zip file but not an Excel workbook."
-        )
+        raise Unsupported(f"{filename!r} is a zip file but not an Excel workbook.")
     return XLSX_TYPE
 
 
@@ -86,21 +84,21 @@ def _safe_filename(filename: str | None) -> str:
 
 
 def store_upload(
-    session: Session,
-    data_dir: Path,
+    ctx: Context,
     workspace: Workspace,
     stream: IO[bytes] | None,
     filename: str | None,
-    limit: int,
 ) -> Document:
-    """Store an uploaded workbook and index it."""
+    """Store an uploaded workbook (at most ``MAX_UPLOAD_BYTES``) and index it."""
+    session, data_dir = ctx.session, ctx.data_dir
+    limit = ctx.settings["MAX_UPLOAD_BYTES"]
     if stream is None:
-        raise BadRequest("Send the workbook as multipart/form-data field 'file'.")
+        raise Invalid("Send the workbook as multipart/form-data field 'file'.")
     filename = _safe_filename(filename)
     tmp, sha256, size = _spool(stream, data_dir / "tmp", limit)
     try:
         if size == 0:
-            raise BadRequest("The uploaded file is empty.")
+            raise Invalid("The uploaded file is empty.")
         content_type = _check_spreadsheet(tmp, filename)
         target = blob_path(data_dir, sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -120,9 +118,9 @@ def store_upload(
     return document
 
 
-def list_documents(session: Session, workspace: Workspace) -> list[Document]:
+def list_documents(ctx: Context, workspace: Workspace) -> list[Document]:
     return list(
-        session.scalars(
+        ctx.session.scalars(
             select(Document)
             .where(Document.workspace_id == workspace.id)
             .order_by(Document.created_at.desc(), Document.id)
@@ -130,18 +128,17 @@ def list_documents(session: Session, workspace: Workspace) -> list[Document]:
     )
 
 
-def get_document(session: Session, workspace: Workspace, document_id: str) -> Document:
-    document = session.get(Document, document_id)
+def get_document(ctx: Context, workspace: Workspace, document_id: str) -> Document:
+    document = ctx.session.get(Document, document_id)
     if document is None or document.workspace_id != workspace.id:
         raise NotFound(f"Document {document_id!r} not found.")
     return document
 
 
-def delete_document(
-    session: Session, data_dir: Path, workspace: Workspace, document_id: str
-) -> None:
+def delete_document(ctx: Context, workspace: Workspace, document_id: str) -> None:
     """Delete a document no job refers to; its bytes go when no row shares them."""
-    document = get_document(session, workspace, document_id)
+    session = ctx.session
+    document = get_document(ctx, workspace, document_id)
     used = session.scalar(
         select(func.count())
         .select_from(Job)
@@ -156,4 +153,4 @@ def delete_document(
         select(func.count()).select_from(Document).where(Document.sha256 == sha256)
     )
     if not others:
-        blob_path(data_dir, sha256).unlink(missing_ok=True)
+        blob_path(ctx.data_dir, sha256).unlink(missing_ok=True)

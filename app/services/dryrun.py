@@ -5,12 +5,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from flask import current_app
-
-from app.db import get_session
-from app.models import Config, Workspace
-from app.services.documents import blob_path, get_document
-from app.services.store import open_repo
+from app.models import FAILED, SUCCEEDED, Config, Workspace
+from app.services.configs import open_repo
+from app.services.context import Context
+from app.services.documents import document_path, get_document
 from runner.sandbox import Limits, run_sandboxed
 
 EMPTY_METRICS = {
@@ -23,25 +21,32 @@ EMPTY_METRICS = {
 }
 
 
+def dry_run_limits(settings) -> Limits:
+    """A dry run's limits: ``DRY_RUN_WALL_SECONDS`` of wall and CPU time."""
+    return Limits(
+        cpu_seconds=settings["DRY_RUN_WALL_SECONDS"],
+        wall_seconds=settings["DRY_RUN_WALL_SECONDS"],
+        memory_bytes=settings["SANDBOX_MEMORY_BYTES"],
+    )
+
+
 def dry_run(
-    workspace: Workspace, config: Config, document_id: str, sample_rows: int | None
+    ctx: Context,
+    workspace: Workspace,
+    config: Config,
+    document_id: str,
+    sample_rows: int | None,
 ) -> dict:
     """Run the draft; a failing script is a report with ``status: failed``."""
-    cfg = current_app.config
-    document = get_document(get_session(), workspace, document_id)
-    limits = Limits(
-        cpu_seconds=cfg["DRY_RUN_WALL_SECONDS"],
-        wall_seconds=cfg["DRY_RUN_WALL_SECONDS"],
-        memory_bytes=cfg["SANDBOX_MEMORY_BYTES"],
-    )
+    document = get_document(ctx, workspace, document_id)
     with tempfile.TemporaryDirectory(prefix="ade-dry-run-") as tmp:
         config_dir = Path(tmp) / "config"
-        open_repo(config).export("draft", config_dir)
+        open_repo(ctx, config).export("draft", config_dir)
         result = run_sandboxed(
             config_dir,
-            blob_path(cfg["DATA_DIR"], document.sha256),
+            document_path(ctx, document),
             None,
-            limits=limits,
+            limits=dry_run_limits(ctx.settings),
             sample_rows=sample_rows,
         )
     report = result.report or {
@@ -53,7 +58,7 @@ def dry_run(
     if not report.get("logs") and result.logs:
         report = {**report, "logs": result.logs}
     return {
-        "status": "succeeded" if result.ok else "failed",
+        "status": SUCCEEDED if result.ok else FAILED,
         "error": result.error,
         **report,
     }

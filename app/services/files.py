@@ -1,9 +1,7 @@
 """Draft files: list, read, create, update and delete, with blob-id ETags.
 
-The ETag of a file is its git blob id. ``If-Match`` may also carry the content's
-sha256 (scripts of the original plan read ``.sha256``): it is translated into the
-blob id read here, and that blob id is what the store's compare-and-swap re-checks
-when it commits, so the check and the write are one atomic step.
+Writers say which version of a file they replace (``expected``: blob ids or sha256
+of the content, parsed from ``If-Match`` at the edge); see ``app.services.draft``.
 """
 
 from __future__ import annotations
@@ -11,21 +9,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import posixpath
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.auth import current_principal, require_workspace
-from app.errors import BadRequest, Conflict, PreconditionFailed, PreconditionRequired
-from app.models import Config
 from app.services import manifest as manifest_service
-from app.services.store import author_for, get_config, open_repo
+from app.services.draft import Draft, require_version, sha256_hex
+from app.services.errors import Conflict, Invalid
+from app.services.retry import Retry, until_settled
+from repos.errors import PathNotFound
 from repos.errors import PreconditionFailed as RepoPreconditionFailed
-from repos.repo import ConfigRepo
-from repos.scaffold import file_template
-from repos.types import Author, FileContent
-from runner.guardrails import check_source
+from repos.types import FileContent
+from runner.checks import MANIFEST, check_package
+from runner.scaffold import default_template, file_template
 
-MANIFEST = manifest_service.MANIFEST
 LANGUAGES = {
     ".py": "python",
     ".json": "json",
@@ -39,20 +35,6 @@ LANGUAGES = {
     ".ini": "ini",
     ".cfg": "ini",
 }
-_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-_ETAG_RE = re.compile(r'\s*(?:W/)?"?([^",\s]*)"?\s*')
-# Attempts at a multi-file commit that lost a race on a path the caller did not
-# name in If-Match (the manifest, a pinned file): each retry starts from the new tip.
-RETRIES = 8
-
-
-@dataclass(frozen=True)
-class Draft:
-    """What a draft operation needs: the config, its repo, the commit author."""
-
-    config: Config
-    repo: ConfigRepo
-    author: Author
 
 
 @dataclass(frozen=True)
@@ -84,13 +66,6 @@ class WrittenFile:
     warnings: list[dict]
 
 
-def open_draft(ws_ref: str, config_ref: str, role: str) -> Draft:
-    """Resolve workspace and config for the caller (404/403) and open the repo."""
-    workspace = require_workspace(ws_ref, role)
-    config = get_config(workspace, config_ref)
-    return Draft(config, open_repo(config), author_for(current_principal()))
-
-
 def language_for(path: str) -> str:
     """The editor language of a path, from its extension (``text`` if unknown)."""
     return LANGUAGES.get(posixpath.splitext(path)[1].lower(), "text")
@@ -101,78 +76,28 @@ def blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-def parse_etags(header: str | None) -> list[str] | None:
-    """The entity tags of an ``If-Match``/``If-None-Match`` header, or None when
-    it is absent. Quoted, unquoted and weak (``W/``) tags are all accepted, since
-    hand-written scripts send every form; ``*`` stays ``*``."""
-    if header is None:
-        return None
-    tags = []
-    for part in header.split(","):
-        match = _ETAG_RE.fullmatch(part)
-        tag = match.group(1) if match else part.strip()
-        if tag:
-            tags.append(tag.lower())
-    return tags
-
-
-def matches(tags: list[str], file: FileContent) -> bool:
-    """True if one of ``tags`` names ``file`` by blob id or sha256 (or is ``*``)."""
-    if "*" in tags or file.sha in tags:
-        return True
-    return any(len(t) == 64 for t in tags) and sha256_hex(file.data) in tags
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def require_match(if_match: str | None, file: FileContent, *, required: bool) -> bool:
-    """Check ``If-Match`` against the file: 428 when required and absent, 412
-    (with ``current_etag``) when it names another version. True if one was given."""
-    tags = parse_etags(if_match)
-    if not tags:
-        # Present but empty is refused too: a client that meant to guard its
-        # write must not get an unguarded one.
-        if required or tags is not None:
-            raise PreconditionRequired(
-                f"Updating {file.path!r} needs an If-Match header with its ETag."
-            )
-        return False
-    if not matches(tags, file):
-        raise PreconditionFailed(
-            f"{file.path!r} has changed; reload it and retry.", current_etag=file.sha
-        )
-    return True
-
-
 def encode_text(text: str, what: str = "code") -> bytes:
-    """UTF-8 bytes of ``text``; 400 for lone surrogates (JSON allows ``\\ud800``)."""
+    """UTF-8 bytes of ``text``; invalid with lone surrogates (JSON allows them)."""
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise BadRequest(f"{what} is not valid Unicode: {exc.reason}") from exc
+        raise Invalid(f"{what} is not valid Unicode: {exc.reason}") from exc
 
 
-def warnings_for(draft: Draft, path: str, data: bytes) -> list[dict]:
-    """Guardrail findings of a saved script (warnings at save time, SPEC §6);
-    modules the manifest pins are allowed, as at publish."""
+def script_problems(draft: Draft, path: str, data: bytes) -> list[dict]:
+    """The package check's findings for one script about to be saved (warnings at
+    save time, SPEC §6), with the draft manifest's pins allowed as at publish."""
     if not path.endswith(".py"):
         return []
+    files = {path: data}
     try:
-        source = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return [
-            {
-                "path": path,
-                "line": 1,
-                "col": 0,
-                "code": "syntax",
-                "message": "not UTF-8",
-            }
-        ]
-    extra = manifest_service.draft_pins(draft.repo)
-    return [f.to_dict() for f in check_source(path, source, extra_modules=extra)]
+        files[MANIFEST] = draft.repo.read_file(MANIFEST, "draft").data
+    except PathNotFound:
+        pass
+    # Only this script's findings are reported, so the manifest is not checked
+    # against the whole tree (its problems are the manifest save's to report).
+    check = check_package(files, scripts=[path])
+    return [p.to_dict() for p in check.about("guardrail")]
 
 
 def to_draft_file(file: FileContent) -> DraftFile:
@@ -202,7 +127,7 @@ def list_files(draft: Draft) -> list[dict]:
 
 
 def read_file(draft: Draft, path: str) -> DraftFile:
-    """One draft file (404 if absent)."""
+    """One draft file (not found if absent)."""
     return to_draft_file(draft.repo.read_file(path, "draft"))
 
 
@@ -214,59 +139,60 @@ def _written(path: str, data: bytes, commit: str, warnings: list[dict]) -> Writt
 
 def _initial_content(path: str, template: str | None, code: str | None) -> bytes:
     if code is not None and template is not None:
-        raise BadRequest("Give either 'code' or 'template', not both.")
+        raise Invalid("Give either 'code' or 'template', not both.")
     if code is not None:
         return encode_text(code)
-    folder, name = posixpath.split(path)
-    stem, ext = posixpath.splitext(name)
-    if template is None:
-        is_column = folder == "columns" and ext == ".py" and _KEY_RE.fullmatch(stem)
-        template = "column" if is_column else "blank"
-    key = stem if _KEY_RE.fullmatch(stem) else None
-    return file_template(template, key=key)
+    default, key = default_template(path)
+    return file_template(template or default, key=key)
 
 
 def create_file(
     draft: Draft, path: str, template: str | None = None, code: str | None = None
 ) -> WrittenFile:
-    """A new draft file from ``code`` or a template (409 if it exists)."""
+    """A new draft file from ``code`` or a template (a conflict if it exists)."""
     data = _initial_content(path, template, code)
     if path == MANIFEST:
-        # Only reachable when the manifest is missing: it is validated like a PUT.
+        # Only reachable when the manifest is missing: it is checked like a PUT.
         result = manifest_service.write_manifest(draft, data, expected_sha=None)
         return _written(path, data, result.commit, [])
+    warnings = script_problems(draft, path, data)
     result = draft.repo.write_file(path, data, author=draft.author, create=True)
-    return _written(path, data, result.commit, warnings_for(draft, path, data))
+    return _written(path, data, result.commit, warnings)
 
 
 def update_file(
-    draft: Draft, path: str, code: str, if_match: str | None
+    draft: Draft, path: str, code: str, expected: Sequence[str]
 ) -> WrittenFile:
-    """Replace a draft file's content; ``If-Match`` required (428/412/404)."""
+    """Replace a draft file's content; ``expected`` must name its current version
+    (stale otherwise, not found when the file does not exist)."""
     data = encode_text(code)
     current = draft.repo.read_file(path, "draft")
-    require_match(if_match, current, required=True)
+    require_version(expected, current)
     if path == MANIFEST:
         result = manifest_service.write_manifest(draft, data, expected_sha=current.sha)
         return _written(path, data, result.commit, [])
+    warnings = script_problems(draft, path, data)
     result = draft.repo.write_file(
         path, data, author=draft.author, expected_sha=current.sha
     )
-    return _written(path, data, result.commit, warnings_for(draft, path, data))
+    return _written(path, data, result.commit, warnings)
 
 
-def delete_file(draft: Draft, path: str, if_match: str | None) -> None:
-    """Delete a draft file. The manifest cannot be deleted (400), nor a file the
-    manifest names (409: remove its entry first, so the draft stays runnable).
-    The manifest is pinned in the same commit, so a concurrent manifest edit that
-    starts naming the file makes one of the two writes retry and see the other."""
+def delete_file(draft: Draft, path: str, expected: Sequence[str] | None) -> None:
+    """Delete a draft file. The manifest cannot be deleted, nor a file the manifest
+    names (a conflict: remove its entry first, so the draft stays runnable). The
+    manifest is pinned in the same commit, so a concurrent manifest edit that
+    starts naming the file makes one of the two writes retry and see the other.
+    ``expected`` (optional) must name the file's current version."""
     if path == MANIFEST:
-        raise BadRequest("manifest.json cannot be deleted.")
-    for _attempt in range(RETRIES):
+        raise Invalid("manifest.json cannot be deleted.")
+
+    def attempt() -> None:
         tip = draft.repo.resolve("draft")
         current = draft.repo.read_file(path, tip)
-        named = require_match(if_match, current, required=False)
-        snapshot = manifest_service.load_snapshot(draft.repo, tip, strict=False)
+        if expected is not None:
+            require_version(expected, current)
+        snapshot = manifest_service.load_snapshot(draft.repo, tip)
         where = manifest_service.referenced_by(snapshot.manifest, path)
         if where:
             raise Conflict(
@@ -274,31 +200,29 @@ def delete_file(draft: Draft, path: str, if_match: str | None) -> None:
                 "first (PATCH the manifest)."
             )
         changes: dict[str, bytes | None] = {path: None}
-        expected: dict[str, str | None] = {path: current.sha}
+        pinned: dict[str, str | None] = {path: current.sha}
         if snapshot.file is not None:
             changes[MANIFEST] = snapshot.file.data
-            expected[MANIFEST] = snapshot.file.sha
+            pinned[MANIFEST] = snapshot.file.sha
         try:
             draft.repo.apply(
-                changes,
-                author=draft.author,
-                message=f"Delete {path}",
-                expected=expected,
+                changes, author=draft.author, message=f"Delete {path}", expected=pinned
             )
-            return
         except RepoPreconditionFailed as exc:
-            if named and exc.path == path:
+            if expected is not None and exc.path == path:
                 raise
-    raise Conflict("The draft kept changing during the delete; try again.")
+            raise Retry from exc
+
+    until_settled(attempt, "The draft kept changing during the delete; try again.")
 
 
-def resolve_if_match(draft: Draft, path: str, if_match: str | None) -> str | None:
-    """The blob id an ``If-Match`` names for ``path`` (None without one), so a
-    later CAS write can re-check it; 412 when it names another version."""
-    if if_match is None:
+def resolve_expected(draft: Draft, path: str, expected: Sequence[str] | None):
+    """The blob id ``expected`` names for ``path`` (None without one), so a later
+    CAS write can re-check it; stale when it names another version."""
+    if expected is None:
         return None
     current = draft.repo.read_file(path, "draft")
-    require_match(if_match, current, required=False)
+    require_version(expected, current)
     return current.sha
 
 
@@ -323,5 +247,5 @@ def add_column(
         **result,
         "sha256": sha256_hex(code),
         "size": len(code),
-        "warnings": warnings_for(draft, result["path"], code),
+        "warnings": script_problems(draft, result["path"], code),
     }

@@ -1,46 +1,36 @@
 """The draft's ``manifest.json``: read, merge-patch, replace, and Add Column.
 
-Every write validates the resulting manifest against the tree it will land in
-(``runner.manifest.validate_manifest``; 400 with every problem) and commits with the
-blob ids it was validated against: the manifest's own, and those of the files the new
-manifest names ("pins", rewritten with their unchanged bytes so the store's CAS
+Every write checks the resulting manifest against the tree it will land in (the
+package check, ``runner.checks``: refused with every problem listed) and commits with
+the blob ids it was checked against: the manifest's own, and those of the files the
+new manifest names ("pins", rewritten with their unchanged bytes so the store's CAS
 re-checks them). A file deleted concurrently therefore cannot leave the manifest
 naming it; the loser of such a race starts again from the new tip.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from app.errors import (
-    BadRequest,
-    Conflict,
-    NotFound,
-    PreconditionFailed,
-    ValidationFailed,
-)
+from app.services.draft import Draft
+from app.services.errors import Conflict, Invalid, NotFound, Stale
 from app.services.merge_patch import merge_patch
+from app.services.retry import Retry, until_settled
 from repos.errors import PathNotFound
 from repos.errors import PreconditionFailed as RepoPreconditionFailed
 from repos.repo import ConfigRepo
-from repos.scaffold import file_template, manifest_bytes
 from repos.types import FileContent, WriteResult
-from runner.manifest import validate_manifest
-
-if TYPE_CHECKING:
-    from app.services.files import Draft
-
-MANIFEST = "manifest.json"
-RETRIES = 8
-MAX_DEPTH = 64
+from runner.checks import MANIFEST, Problem, check_package
+from runner.manifest import MAX_DEPTH, ManifestSyntaxError, parse_manifest, too_deep
+from runner.scaffold import file_template, manifest_bytes
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The draft at one commit: its paths → blob ids, and the parsed manifest."""
+    """The draft at one commit: its paths → blob ids, and the parsed manifest
+    (None when it is missing or not JSON)."""
 
     tip: str
     paths: dict[str, str]
@@ -48,85 +38,81 @@ class Snapshot:
     manifest: Any
 
 
-def check_depth(value: Any, what: str = "manifest") -> None:
-    """400 when ``value`` nests deeper than MAX_DEPTH (the recursive helpers —
-    merge patch, JSON encoding — would otherwise hit Python's recursion limit)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise BadRequest(f"The {what} nests deeper than {MAX_DEPTH} levels.")
-        children = item.values() if isinstance(item, dict) else item
-        if isinstance(item, dict | list):
-            stack.extend((child, depth + 1) for child in children)
+def problems_error(what: str, problems: list[Problem], *, by_file=False) -> Invalid:
+    """The refusal listing every problem: ``problems`` in full (``Problem.to_dict``,
+    the same for every caller) and ``errors`` by place: by the manifest's JSON path
+    (a manifest save), or ``by_file`` (a publish: the file, or ``tree``)."""
+    errors: dict[str, list[str]] = {}
+    for p in problems:
+        if p.source == "tree":
+            where, message = "tree", p.message
+        elif p.line is not None:
+            where, message = (
+                p.path,
+                f"line {p.line}, col {p.col}: {p.code}: {p.message}",
+            )
+        elif by_file:
+            where = p.path
+            message = f"{p.where}: {p.message}" if p.where else p.message
+        else:
+            where, message = p.where or "manifest", p.message
+        errors.setdefault(where, []).append(message)
+    return Invalid(
+        f"{what} has {len(problems)} problem(s).",
+        errors=errors,
+        problems=[p.to_dict() for p in problems],
+    )
 
 
-def parse(data: bytes) -> Any:
-    """The manifest object of ``data``; 400 if it is not JSON (NaN is not JSON)."""
-
-    def no_constants(name: str) -> Any:
-        raise ValueError(f"{name} is not valid JSON")
-
-    try:
-        manifest = json.loads(data.decode("utf-8"), parse_constant=no_constants)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ValidationFailed(
-            "manifest.json is not valid JSON.", errors={"manifest": [str(exc)]}
-        ) from exc
-    check_depth(manifest)
-    return manifest
+def check_manifest(data: bytes, paths: Collection[str]) -> Any:
+    """The manifest in ``data`` if it is valid for a tree of ``paths``; refused
+    with every problem otherwise."""
+    check = check_package({MANIFEST: data}, paths={*paths, MANIFEST}, scripts=())
+    if check.errors:
+        raise problems_error("The manifest", check.errors)
+    return check.manifest
 
 
 def serialize(manifest: Any) -> bytes:
     """The bytes the API writes for a manifest (the store's 2-space layout)."""
+    if too_deep(manifest):
+        raise Invalid(f"The manifest nests deeper than {MAX_DEPTH} levels.")
     try:
-        json.dumps(manifest, allow_nan=False)
         return manifest_bytes(manifest)
     except (ValueError, TypeError, RecursionError) as exc:
-        raise BadRequest(f"The manifest cannot be written as JSON: {exc}") from exc
+        raise Invalid(f"The manifest cannot be written as JSON: {exc}") from exc
     except UnicodeEncodeError as exc:
-        raise BadRequest(f"The manifest is not valid Unicode: {exc.reason}") from exc
+        raise Invalid(f"The manifest is not valid Unicode: {exc.reason}") from exc
 
 
-def problems_as_errors(problems: list[str]) -> dict[str, list[str]]:
-    """``["hints.x: unknown key"]`` → ``{"hints.x": ["unknown key"]}`` (SPEC §4)."""
-    errors: dict[str, list[str]] = {}
-    for problem in problems:
-        where, sep, what = problem.partition(": ")
-        if not sep:
-            where, what = "manifest", problem
-        errors.setdefault(where, []).append(what)
-    return errors
-
-
-def validate(manifest: Any, paths: Mapping[str, str] | set[str]) -> None:
-    """400 listing every problem when ``manifest`` is not valid for ``paths``."""
-    problems = validate_manifest(manifest, set(paths))
-    if problems:
-        raise ValidationFailed(
-            f"The manifest has {len(problems)} problem(s).",
-            errors=problems_as_errors(problems),
-        )
-
-
-def load_snapshot(repo: ConfigRepo, tip: str, *, strict: bool = True) -> Snapshot:
-    """The draft at commit ``tip``. ``strict``: 400 when the manifest is missing or
-    not JSON; otherwise such a manifest is read as None."""
+def load_snapshot(repo: ConfigRepo, tip: str) -> Snapshot:
+    """The draft at commit ``tip``; an unreadable manifest is read as None."""
     paths = {e.path: e.sha for e in repo.list_files(tip)}
     file = repo.read_file(MANIFEST, tip) if MANIFEST in paths else None
-    if file is None:
-        if strict:
-            raise ValidationFailed(
-                "The draft has no manifest.json.", errors={"manifest": ["missing"]}
-            )
-        return Snapshot(tip, paths, None, None)
     try:
-        manifest = parse(file.data)
-    except ValidationFailed:
-        if strict:
-            raise
+        manifest = parse_manifest(file.data) if file is not None else None
+    except ManifestSyntaxError:
         manifest = None
     return Snapshot(tip, paths, file, manifest)
+
+
+def _require_manifest(snapshot: Snapshot) -> Mapping:
+    """The snapshot's manifest for a change that builds on it (merge, Add Column)."""
+    if snapshot.file is None:
+        raise Invalid(
+            "The draft has no manifest.json.", errors={"manifest": ["missing"]}
+        )
+    if snapshot.manifest is None:
+        raise Invalid(
+            "manifest.json is not valid JSON; fix it with PUT first.",
+            errors={"manifest": ["not valid JSON"]},
+        )
+    if not isinstance(snapshot.manifest, Mapping):
+        raise Invalid(
+            "manifest.json is not a JSON object; fix it with PUT first.",
+            errors={"manifest": ["not a JSON object"]},
+        )
+    return snapshot.manifest
 
 
 def named_paths(manifest: Any) -> dict[str, str]:
@@ -146,21 +132,6 @@ def named_paths(manifest: Any) -> dict[str, str]:
     return out
 
 
-def pinned_modules(manifest: Any) -> list[str]:
-    """Modules the manifest's ``pins`` declare: importable in addition to the
-    guardrail allow-list (as at publish and push)."""
-    pins = manifest.get("pins") if isinstance(manifest, Mapping) else None
-    return list(pins) if isinstance(pins, Mapping) else []
-
-
-def draft_pins(repo: ConfigRepo) -> list[str]:
-    """``pinned_modules`` of the draft's manifest ([] when it is unreadable)."""
-    try:
-        return pinned_modules(parse(repo.read_file(MANIFEST, "draft").data))
-    except (PathNotFound, ValidationFailed, BadRequest):
-        return []
-
-
 def referenced_by(manifest: Any, path: str) -> str:
     """Where the manifest names ``path`` (a JSON path), or ``""``."""
     return named_paths(manifest).get(path, "")
@@ -169,7 +140,7 @@ def referenced_by(manifest: Any, path: str) -> str:
 def get_manifest(draft: Draft) -> tuple[Any, str]:
     """The draft manifest and its blob id (its ETag)."""
     repo = draft.repo
-    snapshot = load_snapshot(repo, repo.resolve("draft"), strict=False)
+    snapshot = load_snapshot(repo, repo.resolve("draft"))
     if snapshot.file is None:
         raise NotFound("The draft has no manifest.json.")
     if not isinstance(snapshot.manifest, dict):
@@ -208,30 +179,42 @@ def _check_expected(snapshot: Snapshot, expected_sha: str | None) -> None:
     if expected_sha is None and current is not None:
         raise Conflict("manifest.json already exists.")
     if current != expected_sha:
-        raise PreconditionFailed(
+        raise Stale(
             "manifest.json has changed; reload it and retry.", current_etag=current
         )
+
+
+def _commit_or_retry(commit, *, guarded: bool) -> WriteResult:
+    """Run ``commit``; a lost race on a pinned file (or, unless ``guarded``, on the
+    manifest itself) is retried. ``guarded``: the caller named the manifest's
+    version, so a race on it is theirs to resolve (412)."""
+    try:
+        return commit()
+    except RepoPreconditionFailed as exc:
+        if guarded and exc.path == MANIFEST:
+            raise
+        raise Retry from exc
+    except PathNotFound as exc:  # a pinned file went away: check again
+        raise Retry from exc
 
 
 def write_manifest(
     draft: Draft, data: bytes, *, expected_sha: str | None
 ) -> WriteResult:
-    """Replace manifest.json with ``data`` as given (PUT) after validating it.
+    """Replace manifest.json with ``data`` as given (PUT) after checking it.
     ``expected_sha`` is the blob id the caller's If-Match resolved to (None: the
     manifest must not exist yet)."""
-    for _attempt in range(RETRIES):
-        snapshot = load_snapshot(draft.repo, draft.repo.resolve("draft"), strict=False)
-        _check_expected(snapshot, expected_sha)  # 409/412 before 400
-        manifest = parse(data)
-        validate(manifest, snapshot.paths)
-        try:
-            return _commit(draft, snapshot, manifest, data, f"Update {MANIFEST}")
-        except RepoPreconditionFailed as exc:
-            if exc.path == MANIFEST:
-                raise
-        except PathNotFound:
-            continue  # a pinned file went away: validate again
-    raise Conflict("The draft kept changing; try again.")
+
+    def attempt() -> WriteResult:
+        snapshot = load_snapshot(draft.repo, draft.repo.resolve("draft"))
+        _check_expected(snapshot, expected_sha)  # conflict/stale before invalid
+        manifest = check_manifest(data, snapshot.paths)
+        return _commit_or_retry(
+            lambda: _commit(draft, snapshot, manifest, data, f"Update {MANIFEST}"),
+            guarded=True,
+        )
+
+    return until_settled(attempt)
 
 
 def patch_manifest(
@@ -239,25 +222,41 @@ def patch_manifest(
 ) -> tuple[Any, WriteResult]:
     """Apply an RFC 7386 merge patch and write the valid result. Without
     ``expected_sha`` a concurrent manifest change is merged over (the patch is
-    re-applied to the new manifest); with it, such a change is a 412."""
-    check_depth(patch, "patch")
-    for _attempt in range(RETRIES):
+    re-applied to the new manifest); with it, such a change is stale."""
+    if too_deep(patch):
+        raise Invalid(f"The patch nests deeper than {MAX_DEPTH} levels.")
+
+    def attempt() -> tuple[Any, WriteResult]:
         snapshot = load_snapshot(draft.repo, draft.repo.resolve("draft"))
         if expected_sha is not None:
             _check_expected(snapshot, expected_sha)
-        manifest = merge_patch(snapshot.manifest, patch)
-        validate(manifest, snapshot.paths)
-        data = serialize(manifest)
-        try:
-            return manifest, _commit(
-                draft, snapshot, manifest, data, f"Update {MANIFEST}"
-            )
-        except RepoPreconditionFailed as exc:
-            if exc.path == MANIFEST and expected_sha is not None:
-                raise
-        except PathNotFound:
-            continue
-    raise Conflict("The draft kept changing; try again.")
+        data = serialize(merge_patch(_require_manifest(snapshot), patch))
+        manifest = check_manifest(data, snapshot.paths)
+        result = _commit_or_retry(
+            lambda: _commit(draft, snapshot, manifest, data, f"Update {MANIFEST}"),
+            guarded=expected_sha is not None,
+        )
+        return manifest, result
+
+    return until_settled(attempt)
+
+
+def _column_entry(columns: list, key: str, label: str, required: bool) -> dict:
+    ordinals = [
+        c["ordinal"]
+        for c in columns
+        if isinstance(c, Mapping) and type(c.get("ordinal")) is int
+    ]
+    return {
+        "key": key,
+        "label": label,
+        "path": f"columns/{key}.py",
+        "ordinal": max(ordinals, default=0) + 1,
+        "required": required,
+        "enabled": True,
+        "depends_on": [],
+        "synonyms": [],
+    }
 
 
 def add_column(
@@ -269,15 +268,16 @@ def add_column(
     template: str = "column",
 ) -> dict:
     """``columns/<key>.py`` from a template plus its manifest entry (next ordinal),
-    in one commit; 409 when the key or the file exists."""
+    in one commit; a conflict when the key or the file exists."""
     path = f"columns/{key}.py"
     code = file_template(template, key=key, label=label)
-    for _attempt in range(RETRIES):
+
+    def attempt() -> dict:
         snapshot = load_snapshot(draft.repo, draft.repo.resolve("draft"))
-        manifest = snapshot.manifest
-        columns = manifest.get("columns") if isinstance(manifest, Mapping) else None
+        manifest = _require_manifest(snapshot)
+        columns = manifest.get("columns")
         if not isinstance(columns, list):
-            raise ValidationFailed(
+            raise Invalid(
                 "The manifest has no list of columns.",
                 errors={"columns": ["must be a list"]},
             )
@@ -285,30 +285,15 @@ def add_column(
             raise Conflict(f"A column with key {key!r} already exists.")
         if path in snapshot.paths:
             raise Conflict(f"{path!r} already exists.")
-        ordinals = [
-            c["ordinal"]
-            for c in columns
-            if isinstance(c, Mapping) and type(c.get("ordinal")) is int
-        ]
-        entry = {
-            "key": key,
-            "label": label,
-            "path": path,
-            "ordinal": max(ordinals, default=0) + 1,
-            "required": required,
-            "enabled": True,
-            "depends_on": [],
-            "synonyms": [],
-        }
-        new = {**manifest, "columns": [*columns, entry]}
-        validate(new, {*snapshot.paths, path})
-        data = serialize(new)
-        try:
-            result = _commit(
+        entry = _column_entry(columns, key, label, required)
+        data = serialize({**manifest, "columns": [*columns, entry]})
+        new = check_manifest(data, {*snapshot.paths, path})
+        result = _commit_or_retry(
+            lambda: _commit(
                 draft, snapshot, new, data, f"Add column {key}", extra={path: code}
-            )
-        except (RepoPreconditionFailed, PathNotFound):
-            continue
+            ),
+            guarded=False,
+        )
         return {
             "key": key,
             "path": path,
@@ -317,4 +302,5 @@ def add_column(
             "column": entry,
             "code": code,
         }
-    raise Conflict("The draft kept changing; try again.")
+
+    return until_settled(attempt)

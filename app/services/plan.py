@@ -2,33 +2,20 @@
 
 ``phases`` is the fixed run order (SPEC §7); ``dag`` the enabled columns in the order
 ``prepare`` runs them; ``warnings`` what publishing would reject but a dry-run
-tolerates (guardrail and manifest findings); ``errors`` what stops a dry-run outright
-(no readable manifest, a ``depends_on`` cycle).
+tolerates, and what never blocks (the package check's non-fatal problems);
+``errors`` what stops a dry-run outright (its fatal ones: no readable manifest, a
+``depends_on`` cycle).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from app.services.manifest import MANIFEST, load_snapshot, pinned_modules
+from app.services.draft import Draft
+from runner.checks import check_package
 from runner.context import PHASES
-from runner.guardrails import check_files
-from runner.manifest import CycleError, topo_order, validate_manifest
-
-if TYPE_CHECKING:
-    from app.services.files import Draft
-
-
-def _manifest_finding(message: str, code: str = "manifest") -> dict:
-    return {
-        "source": "manifest",
-        "path": MANIFEST,
-        "line": None,
-        "col": None,
-        "code": code,
-        "message": message,
-    }
+from runner.manifest import CycleError, topo_order
 
 
 def _enabled_columns(manifest: Any) -> list[dict]:
@@ -46,22 +33,11 @@ def _enabled_columns(manifest: Any) -> list[dict]:
     return out
 
 
-def _unused_column_scripts(manifest: Any, paths) -> list[str]:
-    """``columns/*.py`` files no manifest column points at (a forgotten entry)."""
-    columns = manifest.get("columns") if isinstance(manifest, Mapping) else None
-    named = {
-        col.get("path")
-        for col in (columns if isinstance(columns, list) else [])
-        if isinstance(col, Mapping)
-    }
-    return sorted(
-        p
-        for p in paths
-        if p.startswith("columns/") and p.endswith(".py") and p not in named
-    )
-
-
-def _dag(columns: list[dict]) -> list[dict]:
+def _dag(manifest: Any) -> list[dict]:
+    try:
+        ordered = topo_order(_enabled_columns(manifest))
+    except CycleError:  # reported by the package check
+        return []
     return [
         {
             "key": col["key"],
@@ -70,7 +46,7 @@ def _dag(columns: list[dict]) -> list[dict]:
             "ordinal": col.get("ordinal") if type(col.get("ordinal")) is int else None,
             "depends_on": list(col["depends_on"]),
         }
-        for col in topo_order(columns)
+        for col in ordered
     ]
 
 
@@ -78,38 +54,16 @@ def plan(draft: Draft) -> dict:
     """The plan of the draft at its current tip."""
     repo = draft.repo
     tip = repo.resolve("draft")
-    snapshot = load_snapshot(repo, tip, strict=False)
-    warnings: list[dict] = []
-    errors: list[dict] = []
-    dag: list[dict] = []
-    if snapshot.file is None:
-        errors.append(_manifest_finding("manifest.json is missing", "missing"))
-    elif snapshot.manifest is None:
-        errors.append(_manifest_finding("manifest.json is not valid JSON", "json"))
-    else:
-        problems = validate_manifest(snapshot.manifest, set(snapshot.paths))
-        try:
-            dag = _dag(_enabled_columns(snapshot.manifest))
-        except CycleError as exc:
-            errors.append(_manifest_finding(str(exc), "cycle"))
-            problems = [p for p in problems if "depends_on cycle" not in p]
-        warnings += [_manifest_finding(p) for p in problems]
-        warnings += [
-            _manifest_finding(
-                f"{path} is not named by any column of the manifest; it never runs",
-                "unused_column_script",
-            )
-            for path in _unused_column_scripts(snapshot.manifest, snapshot.paths)
-        ]
-    scripts = {
-        path: repo.read_file(path, tip).data
-        for path in snapshot.paths
-        if path.endswith(".py")
+    paths = [e.path for e in repo.list_files(tip)]
+    files = {
+        p: repo.read_file(p, tip).data
+        for p in paths
+        if p.endswith(".py") or p == "manifest.json"
     }
-    warnings += [
-        {"source": "guardrail", **finding.to_dict()}
-        for finding in check_files(
-            scripts, extra_modules=pinned_modules(snapshot.manifest)
-        )
-    ]
-    return {"phases": list(PHASES), "dag": dag, "warnings": warnings, "errors": errors}
+    check = check_package(files, paths=paths)
+    return {
+        "phases": list(PHASES),
+        "dag": _dag(check.manifest),
+        "warnings": [p.to_dict() for p in check.problems if not p.fatal],
+        "errors": [p.to_dict() for p in check.fatal],
+    }

@@ -11,55 +11,38 @@ an existing tag is a 409.
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
-
 import semver as semver_lib
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.auth import Principal
-from app.db import get_session
-from app.errors import Conflict, ValidationFailed
-from app.models import Config, ConfigVersion, utcnow
-from app.services.configs import config_lock, semver_key, version_dict
+from app.models import DEPRECATED, DRAFT, PUBLISHED, Config, ConfigVersion, utcnow
+from app.services.configs import config_lock, open_repo, semver_key, version_dict
+from app.services.context import Context
+from app.services.errors import Conflict, Invalid
+from app.services.manifest import problems_error
 from app.services.repair import reconcile_config
-from app.services.store import author_for, open_repo
 from repos.errors import RepoError, TagExists
 from repos.repo import ConfigRepo
-from runner.guardrails import check_files
-from runner.manifest import validate_manifest
-
-MANIFEST = "manifest.json"
+from runner.checks import MANIFEST, Problem, check_package
 
 
-def tree_problems(repo: ConfigRepo, commit: str) -> tuple[dict, list[dict]]:
-    """Every reason the tree at ``commit`` cannot be published: ``({path or "tree":
-    [messages]}, guardrail findings as dicts)``; empty when it can."""
-    errors: dict[str, list[str]] = defaultdict(list)
-    errors["tree"] += repo.check_tree(commit)
+def tree_problems(repo: ConfigRepo, commit: str) -> list[Problem]:
+    """Every reason the tree at ``commit`` cannot be published: the store's tree
+    rules, then the package check's errors (the same rule as a push)."""
+    problems = [
+        Problem("tree", "", "tree", message) for message in repo.check_tree(commit)
+    ]
+    if problems:
+        return problems  # the package check reads files these rules may forbid
     files = repo.read_all(commit)
-    manifest = None
-    if MANIFEST not in files:
-        errors[MANIFEST].append("manifest.json is missing")
-    else:
-        try:
-            manifest = json.loads(files[MANIFEST].decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-            errors[MANIFEST].append(f"not valid JSON: {exc}")
-    if manifest is not None:
-        errors[MANIFEST] += validate_manifest(manifest, files.keys())
-    pins = manifest.get("pins") if isinstance(manifest, dict) else None
-    extra = list(pins) if isinstance(pins, dict) else []
-    findings = check_files(files, extra_modules=extra)
-    for f in findings:
-        errors[f.path].append(f"line {f.line}, col {f.col}: {f.code}: {f.message}")
-    return {k: v for k, v in errors.items() if v}, [f.to_dict() for f in findings]
+    paths = list(files)
+    wanted = {p: d for p, d in files.items() if p.endswith(".py") or p == MANIFEST}
+    return check_package(wanted, paths=paths).errors
 
 
 def _check_semver(session, config: Config, repo: ConfigRepo, semver: str) -> None:
     if not semver_lib.Version.is_valid(semver):
-        raise ValidationFailed(
+        raise Invalid(
             "The semver is invalid.",
             errors={"semver": ["must be MAJOR.MINOR.PATCH[-pre][+build] (semver.org)"]},
         )
@@ -81,25 +64,24 @@ def _check_semver(session, config: Config, repo: ConfigRepo, semver: str) -> Non
         )
 
 
-def publish(config: Config, principal: Principal, semver: str, message: str) -> dict:
+def publish(ctx: Context, config: Config, semver: str, message: str) -> dict:
     """Tag the draft as ``v<semver>``, move ``main``, record the row; the previous
-    published version becomes deprecated. 400 with every problem, 409 on order."""
-    session = get_session()
-    repo = open_repo(config)
-    with config_lock(config.id):
+    published version becomes deprecated. Invalid with every problem; a conflict
+    when the semver is not the highest."""
+    session, principal = ctx.session, ctx.caller()
+    repo = open_repo(ctx, config)
+    with config_lock(ctx.data_dir, config.id):
         reconcile_config(session, config, repo)
         _check_semver(session, config, repo, semver)
-        commit = repo.resolve("draft")  # validate and tag this exact commit
-        errors, findings = tree_problems(repo, commit)
-        if errors:
-            raise ValidationFailed(
-                "The draft cannot be published.", errors=errors, findings=findings
-            )
+        commit = repo.resolve(DRAFT)  # check and tag this exact commit
+        problems = tree_problems(repo, commit)
+        if problems:
+            raise problems_error("The draft", problems, by_file=True)
         try:
             tag = repo.publish(
                 semver,
                 message or f"Version {semver}",
-                tagger=author_for(principal),
+                tagger=ctx.author(),
                 ref=commit,
             )
         except TagExists:
@@ -113,17 +95,17 @@ def publish(config: Config, principal: Principal, semver: str, message: str) -> 
         previous = session.scalar(
             select(ConfigVersion).where(
                 ConfigVersion.config_id == config.id,
-                ConfigVersion.status == "published",
+                ConfigVersion.status == PUBLISHED,
             )
         )
         try:
             if previous is not None:
-                previous.status = "deprecated"
+                previous.status = DEPRECATED
                 session.flush()
             row = ConfigVersion(
                 config_id=config.id,
                 semver=semver,
-                status="published",
+                status=PUBLISHED,
                 message=tag.message.rstrip("\n"),
                 commit_sha=tag.commit,
                 files_hash=tag.tree,
@@ -150,20 +132,20 @@ def _finish_through_reconciler(session, config, repo, semver: str) -> dict:
     return version_dict(row)
 
 
-def revert(config: Config) -> dict:
+def revert(ctx: Context, config: Config) -> dict:
     """Deprecate the published version and publish the highest earlier one; ``main``
-    moves back first. 409 when there is nothing to revert to."""
-    session = get_session()
-    repo = open_repo(config)
-    with config_lock(config.id):
+    moves back first. A conflict when there is nothing to revert to."""
+    session = ctx.session
+    repo = open_repo(ctx, config)
+    with config_lock(ctx.data_dir, config.id):
         reconcile_config(session, config, repo)
         rows = session.scalars(
             select(ConfigVersion).where(
                 ConfigVersion.config_id == config.id,
-                ConfigVersion.status != "draft",
+                ConfigVersion.status != DRAFT,
             )
         ).all()
-        current = next((r for r in rows if r.status == "published"), None)
+        current = next((r for r in rows if r.status == PUBLISHED), None)
         if current is None:
             raise Conflict("Nothing is published; there is nothing to revert.")
         earlier = [r for r in rows if semver_key(r.semver) < semver_key(current.semver)]
@@ -173,9 +155,9 @@ def revert(config: Config) -> dict:
             )
         target = max(earlier, key=lambda r: semver_key(r.semver))
         repo.set_main(f"refs/tags/v{target.semver}")
-        current.status = "deprecated"
+        current.status = DEPRECATED
         session.flush()
-        target.status = "published"
+        target.status = PUBLISHED
         target.published_at = utcnow()
         session.commit()
         return {"published": version_dict(target), "deprecated": version_dict(current)}

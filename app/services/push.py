@@ -5,8 +5,8 @@ the ref updates on stdin (``<old> <new> <ref>`` per line), and applies the updat
 only if the hook exits 0; whatever the hook writes to stderr reaches the client as
 ``remote: ...`` lines. So the API's rules hold for pushes too: only the draft,
 only as a fast-forward of its current tip, and only with a tree that passes the
-path/size/count checks of the store and the manifest checks, with guardrail
-findings reported (or blocking, by setting).
+path/size/count checks of the store and the package check (``runner.checks``, the
+same rule as a publish), with guardrail findings reported (or blocking, by setting).
 
 This module runs as a script outside the Flask app (``python -P push.py ...``), so it
 imports nothing from ``app``: settings arrive on argv, git's quarantine paths in the
@@ -16,21 +16,18 @@ environment receive-pack sets for its hooks.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from repos.errors import RefNotFound, RepoError
 from repos.repo import DRAFT, MAIN, ConfigRepo, RepoSettings
-from runner.guardrails import check_files
-from runner.manifest import validate_manifest
+from runner.checks import MANIFEST, check_package
 
 ZERO = "0" * 40
-MANIFEST = "manifest.json"
 MAX_LINES = 40  # a push with hundreds of problems prints the first ones only
 
 
@@ -118,40 +115,12 @@ def _check_tree(repo: ConfigRepo, new: str, verdict: Verdict, block: bool) -> No
         for path in paths
         if path == MANIFEST or path.endswith(".py")
     }
-    verdict.errors += manifest_problems(files, paths)
-    findings = [
-        f"{f.path}:{f.line}:{f.col}: {f.code}: {f.message}"
-        for f in check_files(files, extra_modules=_pinned(files))
-    ]
-    if block:
-        verdict.errors += findings
-    else:
-        verdict.warnings += findings
-
-
-def _pinned(files: Mapping[str, bytes]) -> list[str]:
-    """Modules the manifest's ``pins`` declare (importable, as at publish)."""
-    try:
-        pins = json.loads(files[MANIFEST].decode("utf-8")).get("pins")
-    except (KeyError, UnicodeDecodeError, ValueError, AttributeError, RecursionError):
-        return []
-    return list(pins) if isinstance(pins, dict) else []
-
-
-def manifest_problems(
-    files: Mapping[str, bytes], paths: Collection[str] | None = None
-) -> list[str]:
-    """Problems of the tree's ``manifest.json`` (missing, not JSON, invalid);
-    ``paths`` are all the tree's files (default: the keys of ``files``)."""
-    paths = files.keys() if paths is None else paths
-    if MANIFEST not in files:
-        return [f"{MANIFEST}: missing (every config needs one)"]
-    try:
-        manifest = json.loads(files[MANIFEST].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        return [f"{MANIFEST}: not valid JSON: {exc}"]
-    problems = validate_manifest(manifest, paths)
-    return [f"{MANIFEST}: {p.removeprefix('manifest: ')}" for p in problems]
+    check = check_package(files, paths=paths)
+    for problem in check.errors:
+        if problem.source == "guardrail" and not block:
+            verdict.warnings.append(problem.text())
+        else:
+            verdict.errors.append(problem.text())
 
 
 def format_verdict(verdict: Verdict) -> str:

@@ -19,20 +19,28 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Mapping
+from typing import Any
 
-import click
 import semver as semver_lib
-from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import make_engine
-from app.models import Config, ConfigVersion, Workspace, utcnow
-from app.services.configs import DRAFT, config_lock, draft_row, semver_key
-from app.services.store import get_store, open_repo
+from app.models import (
+    DEPRECATED,
+    DRAFT,
+    PUBLISHED,
+    Config,
+    ConfigVersion,
+    Workspace,
+    utcnow,
+)
+from app.services.configs import config_lock, draft_row, semver_key
+from app.services.context import make_store
 from repos.errors import RepoNotFound
 from repos.repo import ConfigRepo
+from repos.store import Store
 from repos.types import TagInfo
 
 # A repo without a config row younger than this may be a create in progress.
@@ -92,7 +100,7 @@ def _row_from_tag(session: Session, config: Config, tag: TagInfo) -> ConfigVersi
     row = ConfigVersion(
         config_id=config.id,
         semver=tag.semver,
-        status="deprecated",
+        status=DEPRECATED,
         message=tag.message.rstrip("\n"),
         commit_sha=tag.commit,
         files_hash=tag.tree,
@@ -114,7 +122,7 @@ def _choose_published(
         return None
     if forward is not None:
         return forward
-    sql_choice = next((s for s, r in versions.items() if r.status == "published"), None)
+    sql_choice = next((s for s, r in versions.items() if r.status == PUBLISHED), None)
     main = repo.main_commit()
     at_main = [s for s, t in tags.items() if t.commit == main]
     if sql_choice in at_main:
@@ -135,22 +143,21 @@ def _apply_statuses(
     changes = []
     # Demote first and flush: the partial unique index allows one published row.
     for semver, row in versions.items():
-        if semver != target and row.status != "deprecated":
-            row.status = "deprecated"
+        if semver != target and row.status != DEPRECATED:
+            row.status = DEPRECATED
             changes.append(f"{label}: {semver} marked deprecated")
     session.flush()
-    if target is not None and versions[target].status != "published":
+    if target is not None and versions[target].status != PUBLISHED:
         row = versions[target]
-        row.status = "published"
+        row.status = PUBLISHED
         row.published_at = row.published_at or tags[target].time or utcnow()
         changes.append(f"{label}: {target} marked published")
         session.flush()
     return changes
 
 
-def _remove_orphan_repos(session: Session, now: float) -> list[str]:
+def _remove_orphan_repos(session: Session, store: Store, now: float) -> list[str]:
     """Repos with no config row (a create or delete cut short by a crash)."""
-    store = get_store()
     known = set(session.scalars(select(Config.id)))
     changes = []
     if not store.root.is_dir():
@@ -167,43 +174,33 @@ def _remove_orphan_repos(session: Session, now: float) -> list[str]:
     return changes
 
 
-def reconcile_all() -> list[str]:
-    """Reconcile every config (needs an app context); return what changed.
+def reconcile_all(settings: Mapping[str, Any]) -> list[str]:
+    """Reconcile every config of the service ``settings`` describe; return what
+    changed.
 
     It uses a private engine, disposed at the end: ``ade serve`` calls it before
     gunicorn forks, and a connection left in the app's pool would be inherited, and
     shared, by every worker."""
-    engine = make_engine(current_app.config["DATABASE_URL"])
+    engine = make_engine(settings["DATABASE_URL"])
     try:
         with Session(engine, expire_on_commit=False) as session:
-            return _reconcile_all(session)
+            return _reconcile_all(session, make_store(settings), settings["DATA_DIR"])
     finally:
         engine.dispose()
 
 
-def _reconcile_all(session: Session) -> list[str]:
+def _reconcile_all(session: Session, store: Store, data_dir) -> list[str]:
     changes: list[str] = []
     configs = session.scalars(select(Config).order_by(Config.created_at)).all()
     for config in configs:
         try:
-            repo = open_repo(config)
+            repo = store.open(config.workspace_id, config.id)
         except RepoNotFound:
             ws = session.get(Workspace, config.workspace_id)
             slug = ws.slug if ws else config.workspace_id
             changes.append(f"{slug}/{config.slug}: repository missing (not repaired)")
             continue
-        with config_lock(config.id):
+        with config_lock(data_dir, config.id):
             changes += reconcile_config(session, config, repo)
-    changes += _remove_orphan_repos(session, time.time())
+    changes += _remove_orphan_repos(session, store, time.time())
     return changes
-
-
-@click.command("repair")
-@with_appcontext
-def repair_command() -> None:
-    """Make the SQL version index match the git refs; print what changed."""
-    changes = reconcile_all()
-    for line in changes:
-        click.echo(line)
-    if not changes:
-        click.echo("The index matches the refs; nothing to repair.", err=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth import hash_secret, new_secret
-from app.errors import BadRequest, NotFound
 from app.models import ROLES, ApiToken, utcnow
+from app.services.access import hash_secret, new_secret
+from app.services.errors import Invalid, NotFound
 
 
 def create_token(
@@ -15,9 +15,9 @@ def create_token(
 ) -> tuple[ApiToken, str]:
     """Store a new token and return it with its secret (shown to the user once)."""
     if role not in ROLES:
-        raise BadRequest(f"Unknown role {role!r}; expected one of {', '.join(ROLES)}.")
+        raise Invalid(f"Unknown role {role!r}; expected one of {', '.join(ROLES)}.")
     if not name or len(name) > 200:
-        raise BadRequest("A token name of 1-200 characters is required.")
+        raise Invalid("A token name of 1-200 characters is required.")
     if workspace_id is None:
         role = "admin"
     secret = new_secret()

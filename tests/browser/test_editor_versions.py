@@ -80,7 +80,7 @@ def test_history_shows_a_commit_subject_with_the_body_on_hover(
 ):
     """A commit pushed with git has a subject, a blank line and a body: the list
     shows the subject, the whole message is its tooltip."""
-    from app.services.store import get_store
+    from app.web import get_store
     from repos.types import Author
 
     token = ws["tokens"]["author"]

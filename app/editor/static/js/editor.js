@@ -103,7 +103,7 @@ async function loadPlan() {
     h("h2", {}, `Warnings (${warnings.length})`),
     warnings.length ? h("ul", { class: "warnings-list" }, ...warnings.map((w) => h("li", {},
       typeof w === "string" ? w : [w.path ? h("button", { type: "button", class: "link-button", onclick: () => openAt(w) }, `${w.path}${w.line ? ":" + w.line : ""}`) : null,
-        " ", w.code ? h("code", {}, w.code) : null, " ", w.message]))) : h("p", { class: "muted" }, "No warnings."),
+        " ", w.code ? h("code", {}, w.code) : null, " ", w.where ? `${w.where}: ${w.message}` : w.message]))) : h("p", { class: "muted" }, "No warnings."),
   );
   applyWarnings(warnings);
 }

@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from repos.scaffold import TEMPLATES, file_template, scaffold_files
 from repos.store import Store
 from runner.guardrails import check_files
 from runner.manifest import validate_manifest
+from runner.scaffold import TEMPLATES, file_template, scaffold_files
 from tests.repos_helpers import AUTHOR
 
 HOOK_PREFIXES = ("detect", "prepare", "transform_", "validate", "run_")

@@ -1,14 +1,18 @@
 """The files of a new config (SPEC §1/§5) and the per-file templates the editor
 offers. Scripts import only from the guardrail allow-list (SPEC §6) and every hook
-is keyword-only with ``**_`` (SPEC §5 script API)."""
+is keyword-only with ``**_`` (SPEC §5 script API).
+
+The config package format belongs to the runner, so its templates live here; the
+store (``repos``) only writes the bytes it is given."""
 
 from __future__ import annotations
 
 import json
-import re
+import posixpath
+
+from runner.manifest import is_column_key
 
 TEMPLATES = ("column", "table_transform", "table_validators", "blank")
-_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 _STARTUP = '''"""Reserved: declares dependencies. The engine does not run it in v1."""
 '''
@@ -179,7 +183,7 @@ def file_template(name: str, key: str | None = None, label: str | None = None) -
     ``column`` uses ``label`` (default: ``key`` in words) in docstrings/messages."""
     if name == "column":
         key = key or "new_column"
-        if not _KEY_RE.fullmatch(key):
+        if not is_column_key(key):
             raise ValueError(f"invalid column key: {key!r}")
         text = label or key.replace("_", " ").capitalize()
         text = "".join(ch for ch in text if ch.isprintable() and ch != "\\")
@@ -193,3 +197,14 @@ def file_template(name: str, key: str | None = None, label: str | None = None) -
     if name == "blank":
         return b""
     raise ValueError(f"unknown template {name!r}; expected one of {TEMPLATES}")
+
+
+def default_template(path: str) -> tuple[str, str | None]:
+    """The template a new file at ``path`` gets when none is named, and the column
+    key its name gives: ``columns/<key>.py`` is a column script, anything else blank."""
+    folder, name = posixpath.split(path)
+    stem, ext = posixpath.splitext(name)
+    key = stem if is_column_key(stem) else None
+    if folder == "columns" and ext == ".py" and key:
+        return "column", key
+    return "blank", key
