@@ -118,6 +118,25 @@ def test_unsafe_paths_large_files_and_links_are_refused(git, work):
     assert repo.resolve("draft") == before
 
 
+def test_history_is_held_to_the_rules_not_only_the_tip(git, work):
+    """A large blob or an unsafe path added in one commit and deleted in the next
+    leaves a clean tip, but would stay in the repo (and in every clone) for good."""
+    dest, repo = work
+    before = repo.resolve("draft")
+    zeros = b"\0" * (2 * 1024 * 1024)  # compresses to a few KiB on the wire
+    _commit(git, dest, {"big.bin": zeros, "a/b/c/d/e/f/g/h/i.py": b"x = 1\n"})
+    _commit(git, dest, {"big.bin": None, "a/b/c/d/e/f/g/h/i.py": None})
+    proc = git.run("push", "origin", "draft", cwd=dest, check=False)
+    assert proc.returncode != 0, proc.stderr
+    assert REJECTED_BY_HOOK in proc.stderr
+    assert "in the pushed history" in proc.stderr  # the blob itself
+    assert "deeper than 8 levels" in proc.stderr  # the first commit's tree
+    assert repo.resolve("draft") == before
+    # Nothing of the refused push stays behind.
+    git_dir = repo.path
+    assert not any((git_dir / "objects").glob("tmp_objdir*")), "quarantine left"
+
+
 def test_tags_main_and_other_branches_are_refused(git, work):
     dest, repo = work
     git.run("tag", "-a", "v9.0.0", "-m", "sneaky", cwd=dest)

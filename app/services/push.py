@@ -53,17 +53,32 @@ def parse_updates(text: str) -> list[tuple[str, str, str]]:
     return updates
 
 
+@dataclass(frozen=True)
+class NewObject:
+    """An object the push brings (still in receive-pack's quarantine)."""
+
+    sha: str
+    type: str
+    size: int
+
+
 def check_push(
     repo: ConfigRepo,
     updates: Iterable[tuple[str, str, str]],
     *,
     is_ancestor: Callable[[str, str], bool],
     block_guardrails: bool = False,
+    new_objects: Iterable[NewObject] = (),
 ) -> Verdict:
     """Judge the ref updates of one push against ``repo`` (which must see the
     pushed objects). ``is_ancestor(a, b)`` says whether commit ``a`` is an
-    ancestor of ``b``. A push is all or nothing: one bad update rejects it."""
+    ancestor of ``b``. ``new_objects`` are every object the push brings: each
+    is held to the file size limit and each new commit's tree to the store's
+    rules, so history cannot carry what the tip may not (a 30 MB blob added in
+    one commit and deleted in the next). A push is all or nothing: one bad
+    update rejects it."""
     verdict = Verdict()
+    _check_history(repo, new_objects, verdict)
     for old, new, ref in updates:
         if ref != DRAFT:
             verdict.errors.append(
@@ -84,6 +99,27 @@ def check_push(
         else:
             _check_tree(repo, new, verdict, block_guardrails)
     return verdict
+
+
+def _check_history(
+    repo: ConfigRepo, objects: Iterable[NewObject], verdict: Verdict
+) -> None:
+    limit = repo.settings.max_file_bytes
+    seen_trees: set[str] = set()
+    for obj in sorted(objects, key=lambda o: (o.type, o.sha)):
+        if obj.type == "blob" and obj.size > limit:
+            verdict.errors.append(
+                f"object {obj.sha[:12]}: a file of {obj.size} bytes is over the "
+                f"{limit}-byte limit (in the pushed history)"
+            )
+        elif obj.type == "commit":
+            tree = repo.tree_id(obj.sha)
+            if tree in seen_trees:
+                continue
+            seen_trees.add(tree)
+            verdict.errors += [
+                f"commit {obj.sha[:12]}: {problem}" for problem in repo.check_tree(tree)
+            ]
 
 
 def _stale(repo: ConfigRepo, old: str, new: str, is_ancestor) -> str | None:
@@ -153,6 +189,45 @@ def open_pushed_repo(
     )
 
 
+def quarantined_objects(
+    git: str, path: Path, env: Mapping[str, str]
+) -> list[NewObject]:
+    """Every object of the push: receive-pack keeps them in its quarantine
+    directory (packs and, for small pushes, loose objects) until the hook says
+    yes. Objects the pack carries that no commit reaches count too."""
+    quarantine = env.get("GIT_QUARANTINE_PATH")
+    if not quarantine:
+        return []
+    root = Path(quarantine)
+    ids: list[str] = []
+    for idx in sorted((root / "pack").glob("*.idx")):
+        with open(idx, "rb") as fh:
+            out = subprocess.run(
+                [git, "show-index"], stdin=fh, capture_output=True, check=True
+            )
+        ids += [line.split()[1].decode() for line in out.stdout.splitlines()]
+    for sub in sorted(root.iterdir()):
+        if len(sub.name) == 2 and sub.is_dir():
+            ids += [sub.name + f.name for f in sub.iterdir() if len(f.name) == 38]
+    if not ids:
+        return []
+    out = subprocess.run(
+        [git, "--git-dir", str(path), "cat-file", "--batch-check=" + _BATCH_FORMAT],
+        input="\n".join(ids).encode() + b"\n",
+        capture_output=True,
+        check=True,
+        env=dict(env),
+    )
+    objects = []
+    for line in out.stdout.decode().splitlines():
+        sha, kind, size = line.split()
+        objects.append(NewObject(sha, kind, int(size)))
+    return objects
+
+
+_BATCH_FORMAT = "%(objectname) %(objecttype) %(objectsize)"
+
+
 def git_is_ancestor(git: str, path: Path):
     """``is_ancestor`` backed by ``git merge-base --is-ancestor``, which honours
     the quarantine environment receive-pack gives its hooks."""
@@ -188,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
             parse_updates(sys.stdin.read()),
             is_ancestor=git_is_ancestor(args.git, path),
             block_guardrails=args.guardrails == "block",
+            new_objects=quarantined_objects(args.git, path, os.environ),
         )
     except RepoError as exc:
         verdict = Verdict(errors=[f"cannot check the push: {exc}"])
