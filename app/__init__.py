@@ -16,6 +16,21 @@ from app.editor import bp as editor_bp
 from app.extensions import api
 
 PUBLIC_API_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")
+# The API docs page (Swagger UI, served from our own static files): scripts and
+# styles from this origin only, never framed.
+DOCS_CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 
 def create_app(overrides: Mapping | None = None) -> Flask:
@@ -37,7 +52,6 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     # Every request body is bounded; uploads, draft files and git set their own bound.
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_REQUEST_BYTES"]
     _make_private_dir(app.config["DATA_DIR"])
-    app.secret_key = app.config["SECRET_KEY"]
 
     logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
     logs.init_app(app)
@@ -53,6 +67,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     app.register_blueprint(editor_bp)
     app.register_blueprint(git_http.bp)
     _require_token_on_api(app)
+    _protect_docs_page(app)
 
     @app.get("/healthz")
     def healthz():
@@ -80,6 +95,18 @@ def _make_private_dir(path: Path) -> None:
                 path,
                 exc,
             )
+
+
+def _protect_docs_page(app: Flask) -> None:
+    from flask import request
+
+    @app.after_request
+    def _docs_headers(resp):
+        if request.path.startswith("/api/v1/docs"):
+            resp.headers.setdefault("Content-Security-Policy", DOCS_CSP)
+            resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+            resp.headers.setdefault("Referrer-Policy", "same-origin")
+        return resp
 
 
 def _require_token_on_api(app: Flask) -> None:

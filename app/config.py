@@ -38,7 +38,6 @@ def load_settings(env: dict[str, str] | None = None) -> dict:
     return {
         "DATA_DIR": data_dir,
         "DATABASE_URL": database_url,
-        "SECRET_KEY": env.get("ADE_SECRET_KEY") or "dev-only-change-me",
         # Public base URL used in clone_url; empty = taken from the request.
         "BASE_URL": env.get("ADE_BASE_URL", "").rstrip("/"),
         "GIT_EMAIL_DOMAIN": env.get("ADE_GIT_EMAIL_DOMAIN") or "ade.local",

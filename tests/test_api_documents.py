@@ -113,3 +113,28 @@ def test_documents_are_workspace_scoped(client, workspace, admin_token):
         ).status_code
         == 404
     )
+
+
+def test_an_rfc5987_file_name_cannot_turn_a_workbook_into_html(client, workspace):
+    """``filename*=`` wins over ``filename=`` in Werkzeug: whatever name arrives,
+    the stored (and downloaded) name keeps a workbook's extension."""
+    data = roster_xlsx()
+    body = (
+        b"--B\r\nContent-Disposition: form-data; name=\"file\"; "
+        b"filename=\"roster.xlsx\"; filename*=UTF-8''x.html\r\n"
+        b"Content-Type: text/html\r\n\r\n" + data + b"\r\n--B--\r\n"
+    )
+    resp = client.post(
+        "/api/v1/workspaces/acme/documents",
+        data=body,
+        headers={
+            **bearer(workspace["tokens"]["author"]),
+            "Content-Type": "multipart/form-data; boundary=B",
+        },
+    )
+    assert resp.status_code == 201, resp.json
+    assert resp.json["filename"] == "x.html.xlsx"
+    url = f"/api/v1/workspaces/acme/documents/{resp.json['id']}/content"
+    download = client.get(url, headers=bearer(workspace["tokens"]["viewer"]))
+    assert download.mimetype.endswith("spreadsheetml.sheet")
+    assert "x.html.xlsx" in download.headers["Content-Disposition"]

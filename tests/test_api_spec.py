@@ -170,3 +170,15 @@ def test_openapi_documents_validation_errors_as_400_problem_json(env):
         assert content["application/problem+json"]["schema"]["$ref"].endswith(
             "/Problem"
         )
+
+
+def test_the_docs_page_runs_no_inline_script_and_cannot_be_framed(client):
+    resp = client.get("/api/v1/docs")
+    assert resp.status_code == 200
+    csp = resp.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp.split("script-src", 1)[1].split(";")[0]
+    page = resp.get_data(as_text=True)
+    assert "<script>" not in page and "swagger-init.js" in page
+    script = client.get("/static/swagger-init.js")
+    assert script.status_code == 200 and b"SwaggerUIBundle" in script.data

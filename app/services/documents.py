@@ -18,6 +18,7 @@ from app.services.errors import Conflict, Invalid, NotFound, TooLarge, Unsupport
 
 CHUNK = 1024 * 1024
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 
 def blob_path(data_dir: Path, sha256: str) -> Path:
@@ -80,7 +81,12 @@ def _safe_filename(filename: str | None) -> str:
     override makes ``evil\u202excod.xlsx`` display as ``evildocx.xlsx``)."""
     name = os.path.basename((filename or "").replace("\\", "/"))
     name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf"))
-    return name[:255] or "upload.xlsx"
+    name = name[:250] or "upload.xlsx"
+    # The bytes are checked to be a workbook, so the name says so too: a client's
+    # ``filename*=UTF-8''x.html`` must not come back as an HTML download.
+    if not name.lower().endswith(WORKBOOK_SUFFIXES):
+        name += ".xlsx"
+    return name
 
 
 def store_upload(
