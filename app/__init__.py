@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app import db, errors, git_http, logs, web
+from app import db, errors, git_http, limits, logs, web
 from app.api import register as register_api
 from app.config import load_settings
 from app.editor import bp as editor_bp
@@ -58,6 +58,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     db.init_app(app)
     web.init_app(app)
     errors.init_app(app)
+    limits.init_app(app)
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer"}

@@ -62,6 +62,18 @@ def load_settings(env: dict[str, str] | None = None) -> dict:
         "SANDBOX_CPU_SECONDS": _int(env, "ADE_SANDBOX_CPU_SECONDS", 240),
         "SANDBOX_MEMORY_BYTES": _int(env, "ADE_SANDBOX_MEMORY_MB", 2048) * MIB,
         "DRY_RUN_WALL_SECONDS": _int(env, "ADE_DRY_RUN_WALL_SECONDS", 60),
+        # Per-token request rates on the expensive endpoints ("N/second|minute|hour";
+        # empty: no limit), counted in RATE_LIMIT_STORAGE: Redis when jobs use it.
+        "RATE_LIMIT_DRY_RUN": env.get("ADE_RATE_LIMIT_DRY_RUN", "30/minute"),
+        "RATE_LIMIT_UPLOAD": env.get("ADE_RATE_LIMIT_UPLOAD", "60/minute"),
+        "RATE_LIMIT_JOBS": env.get("ADE_RATE_LIMIT_JOBS", "120/minute"),
+        "RATE_LIMIT_PUBLISH": env.get("ADE_RATE_LIMIT_PUBLISH", "30/minute"),
+        "RATE_LIMIT_STORAGE": env.get("ADE_RATE_LIMIT_STORAGE")
+        or (
+            env.get("ADE_BROKER_URL") or "redis://127.0.0.1:6379/0"
+            if env.get("ADE_JOB_BACKEND") == "celery"
+            else "memory://"
+        ),
         "LOG_FORMAT": env.get("ADE_LOG_FORMAT") or "json",
         "LOG_LEVEL": env.get("ADE_LOG_LEVEL") or "INFO",
     }

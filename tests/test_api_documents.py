@@ -120,7 +120,7 @@ def test_an_rfc5987_file_name_cannot_turn_a_workbook_into_html(client, workspace
     the stored (and downloaded) name keeps a workbook's extension."""
     data = roster_xlsx()
     body = (
-        b"--B\r\nContent-Disposition: form-data; name=\"file\"; "
+        b'--B\r\nContent-Disposition: form-data; name="file"; '
         b"filename=\"roster.xlsx\"; filename*=UTF-8''x.html\r\n"
         b"Content-Type: text/html\r\n\r\n" + data + b"\r\n--B--\r\n"
     )

@@ -112,3 +112,32 @@ def test_code_nested_too_deeply_is_saved_with_a_warning_and_blocks_publish(
         headers=bearer(token),
     )
     assert resp.status_code == 400, resp.json
+
+
+def test_expensive_endpoints_are_rate_limited_per_token(tmp_path, sqlite_url):
+    """Past its per-token rate an upload is 429 problem+json with Retry-After;
+    another token of the same workspace is not affected."""
+    from tests.conftest import admin_secret_for
+
+    app = make_app(tmp_path, sqlite_url, RATE_LIMIT_UPLOAD="3/minute")
+    client = app.test_client()
+    admin = admin_secret_for(app)
+    client.post(
+        "/api/v1/workspaces", json={"slug": "w", "name": "W"}, headers=bearer(admin)
+    )
+    tokens = [
+        client.post(
+            "/api/v1/workspaces/w/tokens",
+            json={"name": f"a{i}", "role": "author"},
+            headers=bearer(admin),
+        ).json["secret"]
+        for i in range(2)
+    ]
+    data = roster_xlsx()
+    codes = [upload(client, "w", tokens[0], data).status_code for _ in range(4)]
+    assert codes == [201, 201, 201, 429]
+    refused = upload(client, "w", tokens[0], data)
+    assert refused.mimetype == "application/problem+json"
+    assert refused.json["status"] == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert upload(client, "w", tokens[1], data).status_code == 201

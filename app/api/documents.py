@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, request, send_file
 
 from app.extensions import Blueprint
+from app.limits import rate_limited
 from app.schemas.documents import DocumentSchema, UploadSchema
 from app.services import access
 from app.services import documents as service
@@ -22,6 +23,7 @@ def _limit_body():
 @bp.post("")
 @bp.arguments(UploadSchema, location="files")
 @bp.response(201, DocumentSchema)
+@rate_limited(bp, "upload")
 def upload_document(_files, ws):
     """Upload a workbook (multipart field ``file``)."""
     ctx = request_context()

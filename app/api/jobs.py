@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import send_file
 
 from app.extensions import Blueprint
+from app.limits import rate_limited
 from app.schemas.jobs import JobCreateSchema, JobQuerySchema, JobSchema
 from app.services import access
 from app.services import jobs as service
@@ -20,6 +21,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @bp.alt_response(
     200, schema=JobSchema, description="A succeeded job with the same run_key (reused)."
 )
+@rate_limited(bp, "jobs")
 def submit_job(data, ws):
     """Queue a job (or reuse the succeeded job with the same run_key)."""
     ctx = request_context()

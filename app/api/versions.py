@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.extensions import Blueprint
+from app.limits import rate_limited
 from app.schemas.problem import documented_errors
 from app.schemas.versions import (
     CommitSchema,
@@ -46,6 +47,7 @@ def list_versions(ws, config_id):
 @bp.arguments(PublishSchema)
 @bp.response(201, VersionSchema)
 @_errors(400, 401, 403, 404, 409)
+@rate_limited(bp, "publish")
 def publish(data, ws, config_id):
     """Publish the draft as a new version (publisher)."""
     ctx, config = _config(ws, config_id, "publisher")
