@@ -9,7 +9,7 @@ import time
 import pytest
 from sqlalchemy import delete, update
 
-from app.cli import repair_command
+from app.commands import repair_command
 from app.models import ConfigVersion
 from app.services.repair import reconcile_all
 from tests.conftest import bearer

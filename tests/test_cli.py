@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from app.cli import cli
+from app.commands import cli
 
 
 def _ade(tmp_path, *args: str):
@@ -106,3 +106,26 @@ def test_help_shows_ade_options_only():
     assert result.exit_code == 0
     for flask_only in ("--app", "--env-file", "--debug", "Flask"):
         assert flask_only not in result.output, flask_only
+
+
+def test_ade_run_starts_without_the_server_stack():
+    """``ade run`` is dispatched before Flask, SQLAlchemy or alembic are imported
+    (they were most of a small local run's start-up time)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from app.cli import main\n"
+        "try:\n"
+        "    main(['run', '--help'])\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code\n"
+        "heavy = ('flask', 'sqlalchemy', 'alembic', 'celery', 'gunicorn')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert "Usage: ade run" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "[]"
