@@ -87,6 +87,11 @@ class Hook:
         except (Exception, SystemExit) as exc:  # config code may raise anything
             raise ScriptError(self._describe(exc)) from exc
 
+    def error(self, exc: BaseException, where: str = "") -> ScriptError:
+        """The ScriptError for ``exc`` raised by ``fn`` called directly (a hot
+        loop that skips ``__call__``'s wrapper); ``where`` adds e.g. the row."""
+        return ScriptError(self._describe(exc) + (f" ({where})" if where else ""))
+
     def fail(self, problem: str) -> ScriptError:
         """A ScriptError for a hook that returned something unusable."""
         line = getattr(getattr(self.fn, "__code__", None), "co_firstlineno", "?")

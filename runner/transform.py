@@ -47,13 +47,33 @@ def transform_columns(
             out = hook(values=list(values), field=f.meta, state=state, ctx=ctx)
             data[f.key] = _same_length(out, len(values), hook, "a list")
         elif f.transform_cell is not None:
-            hook = f.transform_cell
-            for i, value in enumerate(values):
-                values[i] = hook(
-                    value=value, row_index=i, field=f.meta, state=state, ctx=ctx
+            _transform_cells(values, f.transform_cell, f.meta, state, ctx, progress)
+
+
+def _transform_cells(
+    values: list[Any],
+    hook: Hook,
+    meta: Mapping[str, Any],
+    state: Any,
+    ctx: Context,
+    progress: Callable[[str, int], None] | None,
+) -> None:
+    """``transform_cell`` on every value, in place: the hot loop of a large file
+    (one call per cell). The function is called directly, not through ``Hook``'s
+    wrapper, and the loop runs in chunks so progress costs nothing per cell; an
+    exception is described once, with its row, when it happens."""
+    fn, n, i = hook.fn, len(values), 0
+    try:
+        for start in range(0, n, PROGRESS_EVERY):
+            end = min(start + PROGRESS_EVERY, n)
+            for i in range(start, end):
+                values[i] = fn(
+                    value=values[i], row_index=i, field=meta, state=state, ctx=ctx
                 )
-                if progress and i and i % PROGRESS_EVERY == 0:
-                    progress("transform", i)
+            if progress and end < n:
+                progress("transform", end)
+    except (Exception, SystemExit) as exc:  # config code may raise anything
+        raise hook.error(exc, f"row_index {i}") from exc
 
 
 def transform_table(

@@ -310,6 +310,25 @@ def test_script_error_names_the_helper_line_that_raised(tmp_path):
     )
 
 
+def test_a_failing_transform_cell_names_file_line_and_row(tmp_path):
+    """The per-cell loop calls the hook without a wrapper per call; an error still
+    names the file, the line and the row that raised."""
+    cfg = write_package(
+        tmp_path / "cfg",
+        {"email": "def detect(**_):\n    return 1\n\n"
+                  "def transform_cell(*, value, row_index, **_):\n"
+                  "    if row_index == 1:\n"
+                  "        raise ValueError(f'bad {value}')\n"
+                  "    return value\n"},
+    )  # fmt: skip
+    with pytest.raises(ScriptError) as err:
+        run_tables(cfg, ROSTER)
+    assert str(err.value).startswith(
+        "columns/email.py:6 in transform_cell(): ValueError: bad "
+    )
+    assert str(err.value).endswith("(row_index 1)")
+
+
 def test_run_and_table_hooks_errors_are_script_errors(tmp_path):
     cfg = roster_package(
         tmp_path,
