@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from runner.sandbox.isolation import probe
 from runner.sandbox.limits import Isolation, Limits
-from runner.sandbox.supervisor import SandboxResult, run_sandboxed
+from runner.sandbox.result import SandboxResult
+from runner.sandbox.supervisor import run_sandboxed
 
 __all__ = [
     "Isolation",

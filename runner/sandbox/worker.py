@@ -111,7 +111,7 @@ def _load_entry(spec: str):
 
 
 def main(args: dict) -> None:
-    """Run one job described by ``args`` (see ``supervisor._worker_args``)."""
+    """Run one job described by ``args`` (see ``supervisor.worker_args``)."""
     apply_limits(args["limits"])
     # As the init of its pid namespace the worker ignores SIGXCPU's default action;
     # exit on it instead (the hard limit's SIGKILL, a second later, still backs this).
