@@ -1,11 +1,15 @@
-"""Process isolation: uid leases, the worker's command line, the final sweep.
+"""Process isolation: uid leases, the worker's command line, the probe.
 
 As root the worker is started as
-``unshare --net --pid --fork --mount-proc --kill-child -- setpriv --reuid=U --regid=U
---clear-groups --no-new-privs -- python -I -S -B -c ...``: a fresh network namespace
-(only a down loopback: "network is unreachable"), a pid namespace with its own /proc
-(no other process visible; everything it forked dies with it), an unprivileged uid so
-that file permissions and ``RLIMIT_NPROC`` hold, and no way back to privileges.
+``unshare --net --ipc --pid --fork --mount-proc --kill-child -- sh -c MOUNT_SCRIPT
+... -- setpriv --reuid=U --regid=U --clear-groups --no-new-privs -- python -I -S -B
+-c ...``: a fresh network namespace (only a down loopback: "network is
+unreachable"), its own IPC namespace (SysV shared memory, semaphores, message queues
+and POSIX mqueues it creates die with it and are seen by no other run), a pid
+namespace with its own /proc (no other process visible; everything it forked dies
+with it), a mount namespace with a private ``/tmp``, ``/run``, ``/dev/shm`` and
+``/var/tmp`` (``runner.sandbox.mounts``), an unprivileged uid so that file
+permissions and ``RLIMIT_NPROC`` hold, and no way back to privileges.
 
 Each concurrent worker leases its own uid, so ``RLIMIT_NPROC`` is per worker and every
 process left with that uid after the run (belt and braces: without the pid namespace a
@@ -21,100 +25,15 @@ import json
 import os
 import random
 import shutil
-import signal
 import socket
 import stat
 import subprocess
-import sys
-import sysconfig
 import tempfile
-import time
 from pathlib import Path
 
 from runner.sandbox.limits import Isolation
+from runner.sandbox.mounts import MOUNT_SCRIPT, code_mounts, worker_sys_path
 from runner.sandbox.worker import BOOTSTRAP
-
-PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
-
-
-def worker_sys_path() -> list[str]:
-    """The import path handed to the worker: the project, then site-packages.
-
-    The worker's interpreter computes its own stdlib path; ours may not even be
-    readable by the dropped uid, so it is left out.
-    """
-    stdlib = {
-        os.path.realpath(p)
-        for key in ("stdlib", "platstdlib")
-        if (p := sysconfig.get_paths().get(key))
-    }
-
-    def is_stdlib(real: str) -> bool:
-        return any(
-            real == s or (real.startswith(s + os.sep) and "site-packages" not in real)
-            for s in stdlib
-        )
-
-    paths = [PROJECT_ROOT]
-    for entry in sys.path:
-        if not entry or not os.path.isdir(entry) or is_stdlib(os.path.realpath(entry)):
-            continue
-        if entry not in paths:
-            paths.append(entry)
-    return paths
-
-
-def readable_by_others(path: str) -> bool:
-    """Can a uid with no groups list and read ``path`` (every ancestor o+x)?"""
-    real = os.path.realpath(path)
-    try:
-        if os.stat(real).st_mode & 0o005 != 0o005:
-            return False
-        parent = os.path.dirname(real)
-        while True:
-            if not os.stat(parent).st_mode & 0o001:
-                return False
-            if parent == os.sep:
-                return True
-            parent = os.path.dirname(parent)
-    except OSError:
-        return False
-
-
-def code_mounts(
-    paths: list[str], mount_root: Path
-) -> tuple[list[str], list[tuple[str, str]]]:
-    """Map import paths the dropped uid cannot reach (a checkout or venv under a 0700
-    directory) to bind mounts below ``mount_root``, which the uid can traverse.
-
-    Returns the import path as the worker sees it and the ``(source, target)``
-    pairs; the mounts exist only in the worker's mount namespace.
-    """
-    mapped, binds = [], []
-    for path in paths:
-        if readable_by_others(path):
-            mapped.append(path)
-            continue
-        target = mount_root / f"code{len(binds)}"
-        target.mkdir(mode=0o755)
-        binds.append((os.path.realpath(path), str(target)))
-        mapped.append(str(target))
-    return mapped, binds
-
-
-# Run as root inside the new namespaces, before setpriv: give the worker its own
-# small /run and /dev/shm (a network namespace does not hide the unix sockets that
-# live there: a local PostgreSQL, MySQL or Redis socket answered the worker), bind
-# the code directories, then exec the rest of the command line (with the empty
-# environment: sh adds PWD).
-PRIVATE_DIRS = ("/run", "/var/run", "/dev/shm")
-_MOUNT_SCRIPT = (
-    f"for d in {' '.join(PRIVATE_DIRS)}; do "
-    '[ -L "$d" ] || [ ! -d "$d" ] || "$0" -t tmpfs -o '
-    'nosuid,nodev,size=16m,mode=1777 ade-sandbox "$d" || exit 125; done; '
-    'while [ "$1" != -- ]; do "$0" --bind "$1" "$2" || exit 125; shift 2; done; '
-    'shift; exec /usr/bin/env -i "$@"'
-)
 
 
 class UidLease:
@@ -148,90 +67,11 @@ class UidLease:
             self._sock = None
 
 
-def _real_uid(status: bytes) -> int | None:
-    for line in status.splitlines():
-        if line.startswith(b"Uid:"):
-            return int(line.split()[1])
-    return None
-
-
-def kill_uid(uid: int, settle: float = 0.0) -> int:
-    """SIGKILL every process whose real uid is ``uid``; return how many were hit.
-
-    Repeats until none is left, since a forking process may add more while we scan,
-    then waits up to ``settle`` seconds for the zombies to be reaped: they still count
-    against ``RLIMIT_NPROC`` of the next run that leases this uid. Reads
-    ``/proc/<pid>/status`` (the directory's owner changes with 'dumpable').
-    """
-    total = 0
-    give_up = time.monotonic() + settle
-    while True:
-        hit = zombies = 0
-        for name in os.listdir("/proc"):
-            if not name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{name}/status", "rb") as fh:
-                    status = fh.read()
-            except OSError:
-                continue
-            if _real_uid(status) != uid:
-                continue
-            if b"State:\tZ" in status:
-                zombies += 1
-                continue
-            try:
-                os.kill(int(name), signal.SIGKILL)
-                hit += 1
-            except OSError:
-                pass
-        total += hit
-        if not hit and (not zombies or time.monotonic() > give_up):
-            return total
-        time.sleep(0.005)
-
-
 # A pid namespace with its own /proc: the worker sees no other process (no command
 # lines of the service), and when it exits the kernel kills everything it forked. The
 # worker is the namespace's init, so SIGXCPU (default action) is ignored and the hard
 # CPU limit's SIGKILL ends it; unshare then reports a signal death as status 1.
 PID_NAMESPACE = ["--pid", "--fork", "--mount-proc", "--kill-child"]
-
-
-def remove_files_of(uid: int, roots: tuple[str, ...]) -> int:
-    """Delete what ``uid`` left in the world-writable ``roots`` (``/tmp`` ...).
-
-    RLIMIT_FSIZE caps one file, not how many; without this a config could fill the
-    disk for good, one file per run. Only entries the uid could have created are
-    looked at: its own, and the inside of world-writable directories. Links are
-    removed, never followed. Call it once every process of ``uid`` is dead.
-    """
-    removed = 0
-    pending = [r for r in roots if os.path.isdir(r) and not os.path.islink(r)]
-    while pending:
-        directory = pending.pop()
-        try:
-            entries = list(os.scandir(directory))
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                info = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            is_dir = stat.S_ISDIR(info.st_mode)
-            if info.st_uid == uid:
-                try:
-                    if is_dir:
-                        shutil.rmtree(entry.path)
-                    else:
-                        os.unlink(entry.path)
-                    removed += 1
-                except OSError:
-                    pass
-            elif is_dir and info.st_mode & 0o002:
-                pending.append(entry.path)
-    return removed
 
 
 def worker_command(
@@ -241,22 +81,29 @@ def worker_command(
     code: str = BOOTSTRAP,
     pid_namespace: bool = True,
     binds: list[tuple[str, str]] = (),
+    scratch: Path | None = None,
 ) -> list[str]:
-    """The argv that starts one worker; ``uid`` None means limits only. ``binds``
-    (from ``code_mounts``) and the private ``PRIVATE_DIRS`` need the mount
-    namespace that comes with the pid one."""
+    """The argv that starts one worker; ``uid`` None means limits only.
+
+    With ``pid_namespace`` (and the mount namespace that comes with it) the worker
+    sees ``scratch`` as its ``/tmp`` (paths in ``args`` must say so, see
+    ``mounts.worker_path``), gets the ``binds`` (from ``code_mounts``) and empty
+    private ``PRIVATE_DIRS``."""
     python = [isolation.python, "-I", "-S", "-B", "-c", code, json.dumps(args)]
     if uid is None:
         return [*_die_with_parent(isolation), *python]
     drop = [isolation.setpriv, *drop_args(uid), "--", *python]
     if pid_namespace:
+        if scratch is None:
+            raise ValueError("a mount namespace needs the scratch dir")
         pairs = [part for pair in binds for part in pair]
-        drop = [isolation.shell, "-c", _MOUNT_SCRIPT, isolation.mount, *pairs, "--"]
-        drop += [isolation.setpriv, *drop_args(uid), "--", *python]
+        mount = [isolation.shell, "-c", MOUNT_SCRIPT, isolation.mount, *pairs, "--"]
+        drop = [*mount, str(scratch), *drop]
     return [
         *_die_with_parent(isolation),
         isolation.unshare,
         "--net",
+        "--ipc",
         *(PID_NAMESPACE if pid_namespace else []),
         "--",
         *drop,
@@ -293,7 +140,9 @@ def probe(isolation: Isolation) -> dict:
         "mode": "limits-only",
         "uid_drop": False,
         "network_namespace": False,
+        "ipc_namespace": False,
         "pid_namespace": False,
+        "private_tmp": False,
         "process_sweep": False,
         "rlimits": ["cpu", "as", "fsize", "nofile", "core", "nproc"],
         "isolated_python": True,
@@ -330,7 +179,9 @@ def probe(isolation: Isolation) -> dict:
         mode="isolated",
         uid_drop=True,
         network_namespace=True,
+        ipc_namespace=True,
         pid_namespace="pid_namespace_error" not in caps,
+        private_tmp="pid_namespace_error" not in caps,
         process_sweep=True,
         uids=f"{first}-{first + isolation.uid_count - 1}",
     )
@@ -376,28 +227,42 @@ def _probe_in(isolation: Isolation, uid: int, root: Path, pid_namespace: bool):
     paths, binds = worker_sys_path(), []
     if pid_namespace:
         paths, binds = code_mounts(paths, root)
+    (root / "probe-marker").touch()
     code = (
         f"import sys; sys.path[0:0] = {paths!r}\n"
-        "import os, socket; s = socket.socket(); s.settimeout(1)\n"
+        "import json, os, socket; s = socket.socket(); s.settimeout(1)\n"
         "try:\n    s.connect(('127.0.0.1', 9)); net = 'open'\n"
         "except OSError as e:\n    net = e.errno\n"
         "import runner.sandbox.worker\n"
-        "procs = sum(p.isdigit() for p in os.listdir('/proc'))\n"
-        "print(os.getuid(), net, procs)"
+        "print(json.dumps({'uid': os.getuid(), 'net': net,"
+        " 'procs': sum(p.isdigit() for p in os.listdir('/proc')),"
+        " 'ipc': os.readlink('/proc/self/ns/ipc'),"
+        " 'tmp': os.path.exists('/tmp/probe-marker')}))"
     )
-    cmd = worker_command(isolation, uid, {}, code, pid_namespace, binds)
+    cmd = worker_command(isolation, uid, {}, code, pid_namespace, binds, root)
     try:
         out = subprocess.run(
             cmd, env={}, capture_output=True, timeout=30, cwd="/", text=True
         )
     except (OSError, subprocess.SubprocessError) as exc:
         return f"isolated worker did not start: {exc}"
-    words = out.stdout.split()
-    if out.returncode != 0 or len(words) != 3 or words[0] != str(uid):
+    try:
+        seen = json.loads(out.stdout)
+    except ValueError:
+        seen = {}
+    if out.returncode != 0 or not isinstance(seen, dict) or seen.get("uid") != uid:
         last = (out.stderr.strip().splitlines() or ["no output"])[-1]
         return f"isolated worker failed: {last}"
-    if words[1] != str(errno.ENETUNREACH):
-        return f"network namespace not effective (connect: {words[1]})"
-    if pid_namespace and words[2] != "1":
-        return f"pid namespace not effective ({words[2]} processes visible)"
+    return _probe_verdict(seen, pid_namespace)
+
+
+def _probe_verdict(seen: dict, pid_namespace: bool) -> str | None:
+    if seen["net"] != errno.ENETUNREACH:
+        return f"network namespace not effective (connect: {seen['net']})"
+    if seen["ipc"] == os.readlink("/proc/self/ns/ipc"):
+        return "IPC namespace not effective"
+    if pid_namespace and seen["procs"] != 1:
+        return f"pid namespace not effective ({seen['procs']} processes visible)"
+    if pid_namespace and not seen["tmp"]:
+        return "private /tmp not effective"
     return None

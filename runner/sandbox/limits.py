@@ -28,7 +28,9 @@ class Limits:
     processes: int = 64  # RLIMIT_NPROC: counts threads too, per uid
     log_bytes: int = 64 * 1024  # stdout/stderr kept for SandboxResult.logs
     output_bytes: int = 64 * MiB  # stdout+stderr printed before the run is stopped
-    report_bytes: int = 64 * MiB  # the report JSON plus progress lines
+    # Service memory the report, every message but progress and the kept logs may
+    # take, each line counted as a bound of its parsed size (channel.py).
+    report_bytes: int = 64 * MiB
 
     def to_dict(self) -> dict:
         """Plain form, passed to the worker on its command line."""
@@ -58,7 +60,7 @@ class Isolation:
     shell: str = "/bin/sh"
     require_isolation: bool = False  # True: refuse to run with limits only
     # World-writable places a worker could leave files in; emptied of the worker
-    # uid's files after every run.
+    # uid's files after every run (with a mount namespace it gets private ones).
     sweep_dirs: tuple[str, ...] = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 
 

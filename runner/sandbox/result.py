@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from runner.sandbox.limits import Limits, MiB
 
+MAX_ERROR = 2000  # characters of an error line (config code writes the message)
+
 
 @dataclass(frozen=True)
 class SandboxResult:
@@ -45,7 +47,8 @@ def worker_error(message: dict, limits: Limits) -> str:
         return f"process limit of {limits.processes} exceeded"
     if kind == "file_size":
         return f"file size limit exceeded ({size_text(limits.file_bytes)})"
-    return text.splitlines()[0] if text else "unknown error"
+    line = next((x for x in text.splitlines() if x.strip()), "unknown error")
+    return line if len(line) <= MAX_ERROR else line[: MAX_ERROR - 1] + "…"
 
 
 def exit_error(

@@ -3,7 +3,8 @@
 The supervisor never imports config code. It copies the config and the input into a
 private scratch directory, starts one worker (``runner.sandbox.worker``) in its own
 session, hands it to a ``WorkerRun`` (``runner.sandbox.watch``) to watch until it is
-gone, and copies the output file back out.
+gone, and copies the output file back out (``runner.sandbox.untrusted``: the worker
+wrote it), still under the run's deadline and cancel.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import stat
 import subprocess
 import tempfile
 import threading
@@ -20,18 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.sandbox.isolation import (
-    UidLease,
-    code_mounts,
-    kill_uid,
-    probe,
-    remove_files_of,
-    scratch_parent,
-    worker_command,
-    worker_sys_path,
-)
+from runner.sandbox.cleanup import kill_uid, remove_files_of
+from runner.sandbox.isolation import UidLease, probe, scratch_parent, worker_command
 from runner.sandbox.limits import Isolation, Limits
+from runner.sandbox.mounts import code_mounts, worker_path, worker_sys_path
 from runner.sandbox.result import SandboxResult
+from runner.sandbox.untrusted import copy_out
 from runner.sandbox.watch import WorkerRun
 from runner.sandbox.worker import BOOTSTRAP
 
@@ -40,12 +34,21 @@ __all__ = ["SandboxResult", "run_sandboxed", "worker_args"]
 
 @dataclass(frozen=True)
 class Scratch:
-    """A run's private directory and the paths the worker sees inside it."""
+    """A run's private directory and the paths of the run inside it."""
 
     root: Path
     config: Path
     input: Path
     output: Path | None
+
+    def seen_by_worker(self) -> Scratch:
+        """The same paths as a worker whose ``/tmp`` is ``root`` sees them."""
+        return Scratch(
+            *(
+                None if p is None else Path(worker_path(p, self.root))
+                for p in (self.root, self.config, self.input, self.output)
+            )
+        )
 
 
 def _prepare_scratch(
@@ -72,32 +75,6 @@ def _prepare_scratch(
     os.chmod(root, 0o700)
     output = root / f"output{output_path.suffix}" if output_path else None
     return Scratch(root, config, staged_input, output)
-
-
-def _copy_out(src: Path, dest: Path, uid: int | None, max_bytes: int) -> str | None:
-    """Copy the worker's output file to ``dest``; refuse anything but a plain file.
-
-    The worker owns ``src``: it could have replaced it with a symlink or a hard link to
-    a file only we may read, so open without following links and check owner and type.
-    """
-    try:
-        fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        return "the run wrote no output file"
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fh.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
-            return "the output is not a regular file"
-        if uid is not None and info.st_uid != uid:
-            return "the output file is not the worker's"
-        if info.st_size > max_bytes:
-            return "file size limit exceeded"
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.part")
-        with open(tmp, "wb") as out:
-            shutil.copyfileobj(fh, out, 1024 * 1024)
-        os.replace(tmp, dest)
-    return None
 
 
 def run_sandboxed(
@@ -143,8 +120,10 @@ def run_sandboxed(
             )
         except OSError as exc:
             return SandboxResult.failed(f"cannot stage the run: {exc}")
-        args = worker_args(scratch, limits, sample_rows, entry)
-        started_worker = _start(scratch, args, uid, isolation)
+        mounted = uid is not None and bool(caps["pid_namespace"])
+        seen = scratch.seen_by_worker() if mounted else scratch
+        args = worker_args(seen, limits, sample_rows, entry)
+        started_worker = _start(scratch, args, uid, isolation, mounted)
         if isinstance(started_worker, SandboxResult):
             return started_worker
         proc, msg_r = started_worker
@@ -159,8 +138,12 @@ def run_sandboxed(
         )
         result = run.watch()
         if result.ok and scratch.output is not None:
-            problem = _copy_out(
-                scratch.output, Path(output_path), uid, limits.file_bytes
+            problem = copy_out(
+                scratch.output,
+                Path(output_path),
+                owner=os.geteuid() if uid is None else uid,
+                max_bytes=limits.file_bytes,
+                should_stop=run.interrupted,
             )
             if problem:
                 result = dataclasses.replace(
@@ -178,7 +161,8 @@ def worker_args(
     scratch: Scratch, limits: Limits, sample_rows: int | None, entry: str
 ) -> dict:
     """What ``worker.main`` receives (as JSON on its command line), but for ``fd``
-    (the message pipe) and ``sys_path``, which ``_start`` adds."""
+    (the message pipe) and ``sys_path``, which ``_start`` adds. ``scratch`` holds
+    the paths as the worker sees them."""
     return {
         "limits": limits.to_dict(),
         "scratch": str(scratch.root),
@@ -191,18 +175,20 @@ def worker_args(
 
 
 def _start(
-    scratch: Scratch, args: dict, uid: int | None, isolation: Isolation
+    scratch: Scratch, args: dict, uid: int | None, isolation: Isolation, mounted: bool
 ) -> tuple[subprocess.Popen, int] | SandboxResult:
     """Start the worker in its own session: the process and the read end of its
-    message pipe, or the failure to start."""
-    pid_namespace = bool(probe(isolation)["pid_namespace"])
+    message pipe, or the failure to start. ``mounted``: in its own mount
+    namespace, where it sees ``scratch.root`` as ``/tmp``."""
     sys_path, binds = worker_sys_path(), []
-    if uid is not None and pid_namespace:
+    if mounted:
         sys_path, binds = code_mounts(sys_path, scratch.root)
     msg_r, msg_w = os.pipe()
     args = {**args, "sys_path": sys_path, "fd": msg_w}
     try:
-        command = worker_command(isolation, uid, args, BOOTSTRAP, pid_namespace, binds)
+        command = worker_command(
+            isolation, uid, args, BOOTSTRAP, mounted, binds, scratch.root
+        )
         proc = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,

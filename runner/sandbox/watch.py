@@ -1,15 +1,17 @@
 """Watching one started worker until it is gone, one method per concern.
 
 ``WorkerRun.watch`` pumps three pipes with one ``select`` loop: the message pipe
-(progress, report), and the worker's stdout and stderr (kept up to
-``Limits.log_bytes``; more than ``Limits.output_bytes`` in all stops the run). At the
-wall-clock deadline, on cancel, or once the worker has exited, the whole process
-group is killed (and, when isolated, every process left with the worker's uid).
+(progress, report: ``runner.sandbox.channel``), and the worker's stdout and stderr
+(kept up to ``Limits.log_bytes``; more than ``Limits.output_bytes`` in all stops the
+run). What the run keeps (report, messages, logs) is charged to one budget of
+``Limits.report_bytes``; past it the run is stopped. At the wall-clock deadline, on
+cancel, or once the worker has exited, the whole process group is killed (and, when
+isolated, every process left with the worker's uid). No call here blocks for longer
+than ``POLL``: cancel ends a run whatever it is doing.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import selectors
 import signal
@@ -19,13 +21,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from runner.sandbox.isolation import kill_uid
+from runner.sandbox.channel import Budget, MessageChannel
+from runner.sandbox.cleanup import kill_uid
 from runner.sandbox.limits import Limits
 from runner.sandbox.result import SandboxResult, exit_error, size_text, worker_error
 
 CHUNK = 65536
 POLL = 0.05  # seconds between looks at the deadline and the cancel event
 DRAIN = 2.0  # seconds to wait for the pipes once the worker has exited
+KILL_GRACE = 5.0  # seconds a killed worker may take to go before we stop waiting
 
 # How unshare (util-linux 2.38) reports that its child, the worker, died of SIGKILL:
 # it tries to re-raise the signal on itself, fails, and exits 1 with this message.
@@ -58,14 +62,15 @@ class WorkerRun:
     ) -> None:
         self.proc, self.msg_r, self.uid, self.limits = proc, msg_r, uid, limits
         self.started, self.deadline = started, started + limits.wall_seconds
-        self.on_progress, self.cancel = on_progress, cancel
+        self.cancel = cancel
         self.streams = {
             proc.stdout.fileno(): _Stream(),
             proc.stderr.fileno(): _Stream(),
         }
-        self.message_buf = bytearray()
-        self.messages: list[dict] = []
+        self.budget = Budget(limits.report_bytes)
+        self.channel = MessageChannel(self.budget, on_progress)
         self.stop: str | None = None  # why we ended the run, first reason wins
+        self.stopped_at: float | None = None
         self.exited_at: float | None = None
         self.rusage = None
         self.sel = selectors.DefaultSelector()
@@ -101,23 +106,31 @@ class WorkerRun:
 
     def _drained(self, now: float) -> bool:
         """Done: the worker exited and every pipe is closed, or something outside
-        the group still holds a pipe ``DRAIN`` seconds later."""
+        the group still holds a pipe ``DRAIN`` seconds later; or we killed it
+        ``KILL_GRACE`` seconds ago and it is still there (stuck in the kernel)."""
         if self.exited_at is None:
-            return False
+            return self.stopped_at is not None and now - self.stopped_at > KILL_GRACE
         return not self.sel.get_map() or now - self.exited_at > DRAIN
 
+    def interrupted(self) -> str | None:
+        """Why the run must end now: its deadline passed, or it was cancelled.
+        Also asked by work done after the worker is gone (the copy-out)."""
+        if time.monotonic() >= self.deadline:
+            return f"time limit of {self.limits.wall_seconds:g} s exceeded"
+        if self.cancel is not None and self.cancel.is_set():
+            return "cancelled"
+        return None
+
     def _check_deadline_and_cancel(self, now: float) -> None:
-        if self.stop is not None or self.exited_at is not None:
-            return
-        if now >= self.deadline:
-            self._stop(f"time limit of {self.limits.wall_seconds:g} s exceeded")
-        elif self.cancel is not None and self.cancel.is_set():
-            self._stop("cancelled")
+        if self.stop is None and self.exited_at is None:
+            reason = self.interrupted()
+            if reason is not None:
+                self._stop(reason)
 
     def _stop(self, reason: str) -> None:
         """End the run for ``reason`` (the first reason is the one reported)."""
         if self.stop is None:
-            self.stop = reason
+            self.stop, self.stopped_at = reason, time.monotonic()
             self._kill()
 
     def _kill(self, settle: float = 0.0) -> None:
@@ -148,20 +161,11 @@ class WorkerRun:
                 self._on_output(key.fd, data)
 
     def _on_messages(self, data: bytes) -> None:
-        """Frame the message pipe into JSON lines; progress is passed on at once."""
-        self.message_buf += data
-        if len(self.message_buf) > self.limits.report_bytes:
-            self._stop(f"report larger than {size_text(self.limits.report_bytes)}")
-        if b"\n" not in data:
-            return  # a long report arrives in many chunks
-        *lines, rest = self.message_buf.split(b"\n")
-        self.message_buf = bytearray(rest)
-        for line in lines:
-            msg = _parse(line)
-            if "progress" not in msg:
-                self.messages.append(msg)
-            elif self.on_progress is not None:
-                _progress(self.on_progress, msg["progress"])
+        if not self.channel.feed(data):
+            self._over_budget()
+
+    def _over_budget(self) -> None:
+        self._stop(f"report and messages larger than {size_text(self.budget.total)}")
 
     def _on_output(self, fd: int, data: bytes) -> None:
         """Keep the first ``log_bytes`` of each stream; stop past ``output_bytes``."""
@@ -170,6 +174,8 @@ class WorkerRun:
         room = self.limits.log_bytes - len(s.kept)
         if room > 0:
             s.kept += data[:room]
+            if not self.budget.charge(min(room, len(data))):
+                self._over_budget()
         if sum(x.total for x in self.streams.values()) > self.limits.output_bytes:
             self._stop(
                 f"output limit of {size_text(self.limits.output_bytes)} exceeded "
@@ -181,8 +187,7 @@ class WorkerRun:
     def _reap(self) -> None:
         self.sel.close()
         self._kill()
-        _, status, self.rusage = os.wait4(self.proc.pid, 0)
-        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        self._wait()
         if self.uid is not None:
             kill_uid(
                 self.uid
@@ -191,15 +196,31 @@ class WorkerRun:
         self.proc.stdout.close()
         self.proc.stderr.close()
 
+    def _wait(self) -> None:
+        """Reap the killed worker; one stuck in the kernel is left to a thread."""
+        give_up = time.monotonic() + KILL_GRACE
+        while True:
+            pid, status, rusage = os.wait4(self.proc.pid, os.WNOHANG)
+            if pid:
+                self.rusage = rusage
+                self.proc.returncode = os.waitstatus_to_exitcode(status)
+                return
+            if time.monotonic() > give_up:
+                break
+            time.sleep(0.01)
+        threading.Thread(target=self.proc.wait, daemon=True).start()
+        self.proc.returncode = -signal.SIGKILL
+
     def _result(self) -> SandboxResult:
         logs = self._logs()
-        rusage, messages = self.rusage, self.messages
+        rusage, channel = self.rusage, self.channel
         cpu_ms = int((rusage.ru_utime + rusage.ru_stime) * 1000) if rusage else 0
-        peaks = [m["peak_rss_bytes"] for m in messages if "peak_rss_bytes" in m]
-        rss = int(peaks[-1]) if peaks else (rusage.ru_maxrss * 1024 if rusage else 0)
-        report = next((m["report"] for m in messages if "report" in m), None)
+        rss = channel.peak_rss
+        if rss is None:
+            rss = rusage.ru_maxrss * 1024 if rusage else 0
+        report = channel.report
         error = self.stop or self._error(cpu_ms, logs)
-        if error is None and report is None:
+        if error is None and not channel.has_report:
             error = "the worker ended without a report"
         if error is None and not isinstance(report, dict):
             error = "the worker returned a malformed report"
@@ -216,10 +237,8 @@ class WorkerRun:
         return SandboxResult(True, report, None, **details)
 
     def _error(self, cpu_ms: int, logs: list[str]) -> str | None:
-        for msg in self.messages:
-            err = msg.get("error")
-            if isinstance(err, dict):
-                return worker_error(err, self.limits)
+        if self.channel.error is not None:
+            return worker_error(self.channel.error, self.limits)
         signalled = any(UNSHARE_SIGNAL_NOTE in s.kept for s in self.streams.values())
         return exit_error(self.proc.returncode, cpu_ms, self.limits, logs, signalled)
 
@@ -235,21 +254,3 @@ class WorkerRun:
                     f"[... {s.total - len(s.kept)} more bytes of output dropped]"
                 )
         return logs
-
-
-def _progress(callback: Callable[[str, int], None], value: object) -> None:
-    if (
-        isinstance(value, list)
-        and len(value) == 2
-        and isinstance(value[0], str)
-        and isinstance(value[1], int)
-    ):
-        callback(value[0], value[1])
-
-
-def _parse(line: bytes) -> dict:
-    try:
-        msg = json.loads(line)
-    except ValueError:
-        return {"error": {"kind": "protocol", "message": "garbled worker message"}}
-    return msg if isinstance(msg, dict) else {}
