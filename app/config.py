@@ -61,6 +61,8 @@ def load_settings(env: dict[str, str] | None = None) -> dict:
         "SANDBOX_WALL_SECONDS": _int(env, "ADE_SANDBOX_WALL_SECONDS", 300),
         "SANDBOX_CPU_SECONDS": _int(env, "ADE_SANDBOX_CPU_SECONDS", 240),
         "SANDBOX_MEMORY_BYTES": _int(env, "ADE_SANDBOX_MEMORY_MB", 2048) * MIB,
+        # Service memory one run's report, messages and logs may take (Limits).
+        "SANDBOX_REPORT_BYTES": _int(env, "ADE_SANDBOX_MAX_REPORT_MB", 64) * MIB,
         "DRY_RUN_WALL_SECONDS": _int(env, "ADE_DRY_RUN_WALL_SECONDS", 60),
         # Per-token request rates on the expensive endpoints ("N/second|minute|hour";
         # empty: no limit), counted in RATE_LIMIT_STORAGE: Redis when jobs use it.

@@ -41,6 +41,7 @@ class JobRuntime:
                 cpu_seconds=cfg["SANDBOX_CPU_SECONDS"],
                 wall_seconds=cfg["SANDBOX_WALL_SECONDS"],
                 memory_bytes=cfg["SANDBOX_MEMORY_BYTES"],
+                report_bytes=cfg["SANDBOX_REPORT_BYTES"],
             ),
             heartbeat_seconds=cfg["JOB_HEARTBEAT_SECONDS"],
             heartbeat_timeout=cfg["JOB_HEARTBEAT_TIMEOUT"],

@@ -27,6 +27,7 @@ def dry_run_limits(settings) -> Limits:
         cpu_seconds=settings["DRY_RUN_WALL_SECONDS"],
         wall_seconds=settings["DRY_RUN_WALL_SECONDS"],
         memory_bytes=settings["SANDBOX_MEMORY_BYTES"],
+        report_bytes=settings["SANDBOX_REPORT_BYTES"],
     )
 
 
