@@ -181,7 +181,9 @@ result = run_sandboxed(
     Path(sys.argv[1]), Path(sys.argv[2]), None, entry="runner.sandbox.smoke:run",
     limits=Limits(cpu_seconds=20, wall_seconds=30, report_bytes=4 * 2**20),
 )
-print(json.dumps({"error": result.error, "growth": status("VmHWM") - before}))
+growth = status("VmHWM") - before
+print(json.dumps({"error": result.error, "growth": growth, "uid": result.uid,
+                  "seconds": result.elapsed_ms / 1000}))
 """
 
 
@@ -190,16 +192,21 @@ def test_a_message_flood_is_refused_past_the_cap_with_bounded_memory(tmp_path, k
     config = make_config(tmp_path, FLOOD.format(kind=textwrap.dedent(kind)))
     source = tmp_path / "input.xlsx"
     source.write_bytes(b"x")
-    out = subprocess.run(
-        [sys.executable, "-c", MEASURE, str(config), str(source)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=Path(__file__).resolve().parents[1],
-    )
+    with Window() as window:
+        out = subprocess.run(
+            [sys.executable, "-c", MEASURE, str(config), str(source)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=Path(__file__).resolve().parents[1],
+        )
     assert out.returncode == 0, out.stderr
     seen = json.loads(out.stdout)
+    if seen["uid"] is not None:
+        left = leftovers(seen["uid"], window)
+        assert left == {"processes": [], "ipc": [], "files": []}
     assert seen["error"] == "report and messages larger than 4 MiB"
+    assert seen["seconds"] < 30 + 2  # its wall limit, +2 s: a hang catcher
     # Peak RSS of the supervising process: the cap, buffers and the interpreter's
     # own noise stay far below this; keeping the flood took hundreds of MB.
     assert seen["growth"] < 40 * MiB, seen
