@@ -53,6 +53,20 @@ def repair_command() -> None:
         click.echo("The index matches the refs; nothing to repair.", err=True)
 
 
+@cli.command("script-api")
+@click.option("--json", "as_json", is_flag=True, help="The JSON the API serves.")
+def script_api_command(as_json: bool) -> None:
+    """Print the script API description (Markdown: docs/script-api.md)."""
+    import json
+
+    from runner import script_api
+
+    if as_json:
+        click.echo(json.dumps(script_api.describe(), indent=2))
+    else:
+        click.echo(script_api.markdown(), nl=False)
+
+
 def _session():
     return current_app.extensions["ade.sessionmaker"]()
 

@@ -76,6 +76,9 @@ def load_settings(env: dict[str, str] | None = None) -> dict:
             if env.get("ADE_JOB_BACKEND") == "celery"
             else "memory://"
         ),
+        # Dry-run outputs kept for the editor's downloads, per workspace.
+        "DRY_RUN_KEEP": _int(env, "ADE_DRY_RUN_KEEP", 20),
+        "DRY_RUN_KEEP_HOURS": _int(env, "ADE_DRY_RUN_KEEP_HOURS", 24),
         "LOG_FORMAT": env.get("ADE_LOG_FORMAT") or "json",
         "LOG_LEVEL": env.get("ADE_LOG_LEVEL") or "INFO",
     }

@@ -37,6 +37,9 @@ def prepare(app: Flask) -> None:
     report = reconcile_all(app.config)
     if report:
         log.warning("reconciler repaired the index: %s", "; ".join(map(str, report)))
+    from app.services.dryrun_store import prune_all
+
+    prune_all(app.config["DATA_DIR"], app.config)  # expired dry-run outputs
     report_sandbox()
 
 

@@ -17,6 +17,7 @@ from runner import detect, mapping, report, transform, validate, write
 from runner.context import PHASES, ConfigError, Context, ScriptError
 from runner.extract import WorkbookError, extract
 from runner.package import Package, load_package, no_bytecode
+from runner.preview import build_preview
 
 __all__ = ["PHASES", "ConfigError", "ScriptError", "WorkbookError", "process", "run"]
 
@@ -198,6 +199,14 @@ def process(
         ctx.final_logs(),
         sheets_scanned=extraction.sheets_scanned,
         elapsed_ms=round((time.perf_counter() - started) * 1000),
+    )
+    # The first output rows for the editor, taken here in the sandbox.
+    result["preview"] = build_preview(
+        tables,
+        data,
+        findings,
+        [(f.key, f.label) for f in pkg.fields],
+        pkg.manifest.get("hints") or {},
     )
     phase("done", result["metrics"]["rows_processed"])
     return result

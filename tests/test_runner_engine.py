@@ -87,7 +87,7 @@ def test_report_has_the_spec_shape_and_content(files, tmp_path):
     cfg, book = files
     seen = []
     report = run(cfg, book, tmp_path / "out.xlsx", progress=lambda p, r: seen.append(p))
-    assert list(report) == ["tables", "findings", "logs", "metrics"]
+    assert list(report) == ["tables", "findings", "logs", "metrics", "preview"]
     roster = [t for t in report["tables"] if t["rows"]][0]
     assert list(roster) == [
         "sheet", "range", "header_row", "header_rows", "columns", "unmapped_fields",

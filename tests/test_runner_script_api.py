@@ -7,10 +7,14 @@ One config whose hooks take ``**kw`` and log what they got, run through
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from openpyxl import Workbook
 
+from runner import guardrails, script_api
+from runner.context import Context
 from runner.engine import run
+from runner.scaffold import scaffold_files
 from tests.test_runner_pipeline_kit import write_package
 
 RECORD = """
@@ -222,3 +226,34 @@ def test_every_hook_gets_the_keyword_arguments_of_the_spec(tmp_path):
         {"sheet": "Roster", "row": 5, "field": "zip", "code": "invalid",
          "severity": "error", "message": "checked"}
     ]  # fmt: skip
+
+    # The one description the API serves, the docs render and the editor completes
+    # from (runner/script_api.py) names exactly these arguments, for every hook.
+    described = {h.name: sorted(a.name for a in h.args) for h in script_api.HOOKS}
+    seen = set()
+    for call in calls:
+        hook = script_api.hook_named(call["hook"])
+        assert hook is not None, call["hook"]
+        assert call["kwargs"] == described[hook.name], call["hook"]
+        seen.add(hook.name)
+    assert seen == set(described)
+
+
+def test_the_description_names_every_ctx_member_and_field_key():
+    ctx = Context({"columns": []})
+    public = {n for n in vars(ctx) if not n.startswith("_")} | {"log"}
+    # `logs` is the engine's buffer behind log(); hooks use log().
+    assert {m.name for m in script_api.CTX_MEMBERS} == public - {"logs"}
+    entry = json.loads(scaffold_files("T")["manifest.json"])["columns"][0]
+    assert {m.name for m in script_api.FIELD_KEYS} == set(entry)
+    # The import allow-list is the guardrails' own.
+    described = script_api.describe()
+    assert set(described["imports"]) == set(guardrails.ALLOWED_MODULES) - {"__future__"}
+    assert set(described["forbidden_calls"]) == set(guardrails.FORBIDDEN_CALLS)
+
+
+def test_docs_script_api_md_is_rendered_from_the_description():
+    docs = Path(__file__).resolve().parents[1] / "docs" / "script-api.md"
+    assert docs.read_text() == script_api.markdown(), (
+        "docs/script-api.md is stale: run `ade script-api > docs/script-api.md`"
+    )

@@ -15,6 +15,7 @@ MODULES = [
     "app.api.documents",
     "app.api.jobs",
     "app.api.dryrun",
+    "app.api.script_api",
 ]
 
 

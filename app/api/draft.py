@@ -10,10 +10,14 @@ from app.extensions import Blueprint
 from app.schemas.draft import (
     ETAG_HEADER,
     LOCATION_HEADER,
+    CheckResultSchema,
+    CheckSchema,
     ColumnCreatedSchema,
     ColumnCreateSchema,
     FileCreateSchema,
     FileEntrySchema,
+    FileMovedSchema,
+    FileMoveSchema,
     FileSchema,
     FileUpdateSchema,
     FileWrittenSchema,
@@ -24,8 +28,10 @@ from app.schemas.draft import (
     PlanSchema,
 )
 from app.schemas.problem import documented_errors
+from app.services import check as check_service
 from app.services import files
 from app.services import manifest as manifest_service
+from app.services import moves as move_service
 from app.services import plan as plan_service
 from app.services.draft import open_draft
 from app.web import request_context
@@ -122,6 +128,31 @@ def delete_file(ws, config_id, path, if_match_header=None):
     """Delete a draft file (If-Match optional, checked when given)."""
     expected = if_match(if_match_header, path, required=False)
     files.delete_file(_draft(ws, config_id, "author"), path, expected)
+
+
+@bp.post("/draft:move", parameters=CONFIG_PARAMS)
+@bp.arguments(IfMatchSchema, location="headers", as_kwargs=True)
+@bp.arguments(FileMoveSchema)
+@bp.response(200, FileMovedSchema, headers=ETAG_HEADER)
+@_errors(400, 401, 403, 404, 409, 412, 428)
+def move_file(data, ws, config_id, if_match_header=None):
+    """Move (rename) a draft file in one commit; If-Match names its version. A
+    file the manifest names is renamed there too, in the same commit."""
+    draft = _draft(ws, config_id, "author")
+    expected = if_match(if_match_header, data["from_"], required=True)
+    moved = move_service.move_file(draft, data["from_"], data["to"], expected)
+    return moved, _etag(moved.sha)
+
+
+@bp.post("/draft:check", parameters=CONFIG_PARAMS)
+@bp.arguments(CheckSchema)
+@bp.response(200, CheckResultSchema)
+@_errors(400, 401, 403, 404, 413)
+def check_file(data, ws, config_id):
+    """Check a file's text without saving it: the findings a save would report."""
+    draft = _draft(ws, config_id, "author")
+    problems = check_service.check_text(draft, data["path"], data["code"])
+    return {"path": data["path"], "problems": problems}
 
 
 @bp.post("/draft/columns", parameters=CONFIG_PARAMS)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from app.extensions import Blueprint
+from app.schemas.problem import documented_errors
 from app.schemas.workspaces import (
     TokenCreatedSchema,
     TokenCreateSchema,
     TokenSchema,
     WorkspaceCreateSchema,
+    WorkspaceDeleteArgsSchema,
     WorkspaceSchema,
+    WorkspaceUpdateSchema,
 )
 from app.services import access
 from app.services import tokens as token_service
@@ -16,6 +19,7 @@ from app.services import workspaces as workspace_service
 from app.web import request_context
 
 bp = Blueprint("workspaces", __name__, url_prefix="/api/v1/workspaces")
+_errors = documented_errors(bp)
 
 
 @bp.get("")
@@ -38,9 +42,29 @@ def create_workspace(data):
 
 @bp.get("/<ws>")
 @bp.response(200, WorkspaceSchema)
+@_errors(401, 404)
 def get_workspace(ws):
     """Get one workspace."""
     return access.workspace(request_context(), ws, "viewer")
+
+
+@bp.patch("/<ws>")
+@bp.arguments(WorkspaceUpdateSchema)
+@bp.response(200, WorkspaceSchema)
+@_errors(400, 401, 403, 404, 409)
+def update_workspace(data, ws):
+    """Rename a workspace: new slug and/or name (instance admin)."""
+    return workspace_service.update_workspace(request_context(), ws, **data)
+
+
+@bp.delete("/<ws>")
+@bp.arguments(WorkspaceDeleteArgsSchema, location="query")
+@bp.response(204)
+@_errors(400, 401, 403, 404, 409)
+def delete_workspace(args, ws):
+    """Delete a workspace; ?force=true if it holds configs, documents or jobs
+    (instance admin)."""
+    workspace_service.delete_workspace(request_context(), ws, force=args["force"])
 
 
 @bp.get("/<ws>/tokens")

@@ -92,6 +92,46 @@ class FileWrittenSchema(Schema):
     warnings = fields.List(fields.Nested(FindingSchema))
 
 
+class FileMoveSchema(Schema):
+    from_ = fields.String(
+        required=True,
+        data_key="from",
+        validate=validate.Length(min=1, max=255),
+        metadata={"description": "the file's path now"},
+    )
+    to = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=255),
+        metadata={"description": "its new path"},
+    )
+
+
+class FileMovedSchema(Schema):
+    path = fields.String(metadata={"description": "the new path"})
+    from_ = fields.String(data_key="from")
+    sha = fields.String(metadata={"description": "blob id (unchanged by a move)"})
+    commit = fields.String()
+    manifest_updated = fields.Boolean(
+        metadata={
+            "description": "true: the manifest named the file and now names "
+            "its new path (same commit)"
+        }
+    )
+
+
+class CheckSchema(Schema):
+    path = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    code = fields.String(required=True)
+
+
+class CheckResultSchema(Schema):
+    path = fields.String()
+    problems = fields.List(
+        fields.Nested(FindingSchema),
+        metadata={"description": "what a save of this text would report"},
+    )
+
+
 class ColumnCreateSchema(Schema):
     key = fields.String(
         required=True,

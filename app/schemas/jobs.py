@@ -45,6 +45,14 @@ class DryRunSchema(Schema):
     sample_rows = fields.Integer(validate=validate.Range(min=1, max=10_000))
 
 
+class DryRunDownloadsSchema(Schema):
+    output = fields.String(
+        allow_none=True,
+        metadata={"description": "URL of the normalized workbook (null: none)"},
+    )
+    report = fields.String(metadata={"description": "URL of the report (JSON)"})
+
+
 class DryRunResultSchema(Schema):
     """The runner's report (SPEC §7) plus the outcome of the run."""
 
@@ -54,3 +62,11 @@ class DryRunResultSchema(Schema):
     findings = fields.List(fields.Dict())
     logs = fields.List(fields.String())
     metrics = fields.Dict()
+    preview = fields.Dict(
+        metadata={
+            "description": "the first output rows per table (labels, values, the "
+            "messages of issue cells, lines skipped above the header), capped"
+        }
+    )
+    id = fields.String(metadata={"description": "the dry run's id"})
+    downloads = fields.Nested(DryRunDownloadsSchema)

@@ -1,6 +1,6 @@
 """Schemas for workspaces and tokens."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.models import ROLES
 
@@ -14,6 +14,23 @@ SLUG = validate.Regexp(
 class WorkspaceCreateSchema(Schema):
     slug = fields.String(required=True, validate=SLUG)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class WorkspaceUpdateSchema(Schema):
+    slug = fields.String(validate=SLUG)
+    name = fields.String(validate=validate.Length(min=1, max=200))
+
+    @validates_schema
+    def _something(self, data, **_kwargs):
+        if not data:
+            raise ValidationError("Give a new slug, a new name or both.", "_schema")
+
+
+class WorkspaceDeleteArgsSchema(Schema):
+    force = fields.Boolean(
+        load_default=False,
+        metadata={"description": "delete it with its configs, documents and jobs"},
+    )
 
 
 class WorkspaceSchema(Schema):

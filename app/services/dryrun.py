@@ -1,4 +1,10 @@
-"""Dry-run: the draft tree on one document, in the sandbox, answered synchronously."""
+"""Dry-run: the draft tree on one document, in the sandbox, answered synchronously.
+
+The run writes its normalized workbook like a job does; the workbook and the report
+are kept for a while (``app.services.dryrun_store``) so the editor can offer them as
+downloads. The report's ``preview`` (the first output rows) comes from the sandboxed
+worker: the service never opens a workbook that config code wrote.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from app.models import FAILED, SUCCEEDED, Config, Workspace
+from app.services import dryrun_store
 from app.services.configs import open_repo
 from app.services.context import Context
 from app.services.documents import document_path, get_document
@@ -38,15 +45,19 @@ def dry_run(
     document_id: str,
     sample_rows: int | None,
 ) -> dict:
-    """Run the draft; a failing script is a report with ``status: failed``."""
+    """Run the draft; a failing script is a report with ``status: failed``. The
+    answer names the run (``id``) and where its workbook and report can be
+    downloaded (``downloads``; ``output`` is None when the run wrote none)."""
     document = get_document(ctx, workspace, document_id)
+    run_id, folder = dryrun_store.new_run(ctx.data_dir, workspace.id, ctx.settings)
+    output = folder / dryrun_store.OUTPUT
     with tempfile.TemporaryDirectory(prefix="ade-dry-run-") as tmp:
         config_dir = Path(tmp) / "config"
         open_repo(ctx, config).export("draft", config_dir)
         result = run_sandboxed(
             config_dir,
             document_path(ctx, document),
-            None,
+            output,
             limits=dry_run_limits(ctx.settings),
             sample_rows=sample_rows,
         )
@@ -58,8 +69,26 @@ def dry_run(
     }
     if not report.get("logs") and result.logs:
         report = {**report, "logs": result.logs}
-    return {
+    answer = {
         "status": SUCCEEDED if result.ok else FAILED,
         "error": result.error,
         **report,
     }
+    dryrun_store.save_report(folder, answer)
+    base = f"/api/v1/workspaces/{workspace.slug}/dry-runs/{run_id}"
+    has_output = result.ok and output.is_file()
+    if not has_output:
+        output.unlink(missing_ok=True)
+    return {
+        "id": run_id,
+        "downloads": {
+            "output": f"{base}/output" if has_output else None,
+            "report": f"{base}/report",
+        },
+        **answer,
+    }
+
+
+def run_artifact(ctx: Context, workspace: Workspace, run_id: str, name: str) -> Path:
+    """A dry run's workbook or report, for the workspace that ran it."""
+    return dryrun_store.artifact(ctx.data_dir, workspace.id, run_id, name, ctx.settings)

@@ -22,7 +22,7 @@ from repos.errors import PathNotFound
 from repos.errors import PreconditionFailed as RepoPreconditionFailed
 from repos.repo import ConfigRepo
 from repos.types import FileContent, WriteResult
-from runner.checks import MANIFEST, Problem, check_package
+from runner.checks import MANIFEST, PackageCheck, Problem, check_package
 from runner.manifest import MAX_DEPTH, ManifestSyntaxError, parse_manifest, too_deep
 from runner.scaffold import file_template, manifest_bytes
 
@@ -64,10 +64,16 @@ def problems_error(what: str, problems: list[Problem], *, by_file=False) -> Inva
     )
 
 
+def manifest_check(data: bytes, paths: Collection[str]) -> PackageCheck:
+    """The package check of a manifest's bytes for a tree of ``paths`` (no
+    script is checked): what a manifest save decides on."""
+    return check_package({MANIFEST: data}, paths={*paths, MANIFEST}, scripts=())
+
+
 def check_manifest(data: bytes, paths: Collection[str]) -> Any:
     """The manifest in ``data`` if it is valid for a tree of ``paths``; refused
     with every problem otherwise."""
-    check = check_package({MANIFEST: data}, paths={*paths, MANIFEST}, scripts=())
+    check = manifest_check(data, paths)
     if check.errors:
         raise problems_error("The manifest", check.errors)
     return check.manifest
@@ -150,20 +156,24 @@ def get_manifest(draft: Draft) -> tuple[Any, str]:
     return snapshot.manifest, snapshot.file.sha
 
 
-def _commit(
+def commit_with_pins(
     draft: Draft,
     snapshot: Snapshot,
     manifest: Any,
     data: bytes,
     message: str,
-    extra: Mapping[str, bytes] | None = None,
+    extra: Mapping[str, bytes | None] | None = None,
+    extra_expected: Mapping[str, str | None] | None = None,
 ) -> WriteResult:
-    """One commit: the manifest, ``extra`` new files, and the pins (see module)."""
+    """One commit: the manifest, ``extra`` files (new ones, unless
+    ``extra_expected`` names their current blob ids; None deletes), and the pins
+    (see module)."""
     extra = dict(extra or {})
     changes: dict[str, bytes | None] = {MANIFEST: data, **extra}
     expected: dict[str, str | None] = {
         MANIFEST: snapshot.file.sha if snapshot.file else None,
         **{p: None for p in extra},
+        **(extra_expected or {}),
     }
     for path in named_paths(manifest):
         if path in snapshot.paths and path not in changes:
@@ -184,7 +194,7 @@ def _check_expected(snapshot: Snapshot, expected_sha: str | None) -> None:
         )
 
 
-def _commit_or_retry(commit, *, guarded: bool) -> WriteResult:
+def commit_or_retry(commit, *, guarded: bool) -> WriteResult:
     """Run ``commit``; a lost race on a pinned file (or, unless ``guarded``, on the
     manifest itself) is retried. ``guarded``: the caller named the manifest's
     version, so a race on it is theirs to resolve (412)."""
@@ -209,8 +219,10 @@ def write_manifest(
         snapshot = load_snapshot(draft.repo, draft.repo.resolve("draft"))
         _check_expected(snapshot, expected_sha)  # conflict/stale before invalid
         manifest = check_manifest(data, snapshot.paths)
-        return _commit_or_retry(
-            lambda: _commit(draft, snapshot, manifest, data, f"Update {MANIFEST}"),
+        return commit_or_retry(
+            lambda: commit_with_pins(
+                draft, snapshot, manifest, data, f"Update {MANIFEST}"
+            ),
             guarded=True,
         )
 
@@ -232,8 +244,10 @@ def patch_manifest(
             _check_expected(snapshot, expected_sha)
         data = serialize(merge_patch(_require_manifest(snapshot), patch))
         manifest = check_manifest(data, snapshot.paths)
-        result = _commit_or_retry(
-            lambda: _commit(draft, snapshot, manifest, data, f"Update {MANIFEST}"),
+        result = commit_or_retry(
+            lambda: commit_with_pins(
+                draft, snapshot, manifest, data, f"Update {MANIFEST}"
+            ),
             guarded=expected_sha is not None,
         )
         return manifest, result
@@ -288,8 +302,8 @@ def add_column(
         entry = _column_entry(columns, key, label, required)
         data = serialize({**manifest, "columns": [*columns, entry]})
         new = check_manifest(data, {*snapshot.paths, path})
-        result = _commit_or_retry(
-            lambda: _commit(
+        result = commit_or_retry(
+            lambda: commit_with_pins(
                 draft, snapshot, new, data, f"Add column {key}", extra={path: code}
             ),
             guarded=False,

@@ -15,7 +15,7 @@ import semver as semver_lib
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.models import DEPRECATED, DRAFT, PUBLISHED, Config, ConfigVersion, utcnow
+from app.models import DEPRECATED, DRAFT, PUBLISHED, Config, ConfigVersion
 from app.services.configs import config_lock, open_repo, semver_key, version_dict
 from app.services.context import Context
 from app.services.errors import Conflict, Invalid
@@ -110,7 +110,9 @@ def publish(ctx: Context, config: Config, semver: str, message: str) -> dict:
                 commit_sha=tag.commit,
                 files_hash=tag.tree,
                 created_by=principal.name,
-                published_at=utcnow(),
+                # The tag's time, as the reconciler records it for a row it
+                # rebuilds from the tag: the first publish time, kept for good.
+                published_at=tag.time,
             )
             session.add(row)
             session.commit()
@@ -130,6 +132,11 @@ def _finish_through_reconciler(session, config, repo, semver: str) -> dict:
         )
     )
     return version_dict(row)
+
+
+def repo_tag_time(repo: ConfigRepo, row: ConfigVersion):
+    """The time of a version's tag (None if the tag is gone)."""
+    return next((t.time for t in repo.tags() if t.semver == row.semver), None)
 
 
 def revert(ctx: Context, config: Config) -> dict:
@@ -158,6 +165,8 @@ def revert(ctx: Context, config: Config) -> dict:
         current.status = DEPRECATED
         session.flush()
         target.status = PUBLISHED
-        target.published_at = utcnow()
+        # published_at stays the version's first publish time (its tag's time);
+        # the revert itself is the deprecation of ``current``.
+        target.published_at = target.published_at or repo_tag_time(repo, target)
         session.commit()
         return {"published": version_dict(target), "deprecated": version_dict(current)}
