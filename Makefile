@@ -6,13 +6,13 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup setup-py setup-js setup-browser setup-tools lint bench clean
+.PHONY: run test setup setup-py setup-js setup-browser setup-tools lint lint-js bench clean
 
 run: setup
 	$(BIN)/ade init
 	$(BIN)/ade serve --port $(PORT)
 
-test: setup setup-browser setup-tools
+test: setup setup-browser setup-tools lint-js
 	$(BIN)/pytest
 
 setup: setup-py setup-js
@@ -45,6 +45,10 @@ setup-browser:
 lint: setup-py
 	$(BIN)/ruff check app repos runner tests bench
 	$(BIN)/ruff format --check app repos runner tests bench
+
+# ESLint (npm devDependency, eslint.config.js) over the editor's browser modules.
+lint-js: setup-js
+	npx --no-install eslint app/editor/static/js
 
 clean:
 	rm -rf $(VENV) node_modules

@@ -109,3 +109,16 @@ def test_delete_keeps_bytes_another_workspace_uploaded_too(
         f"/api/v1/workspaces/other/documents/{theirs['id']}/content", headers=h
     )
     assert content.status_code == 200 and content.data == data
+
+
+def test_me_says_who_the_token_is(client, workspace, admin_token):
+    me = client.get("/api/v1/me", headers=bearer(admin_token)).json
+    assert me["instance_admin"] is True and me["workspace"] is None
+    me = client.get("/api/v1/me", headers=bearer(workspace["tokens"]["author"])).json
+    assert (me["name"], me["role"], me["instance_admin"]) == (
+        "author-bot",
+        "author",
+        False,
+    )
+    assert me["workspace"]["slug"] == "acme" and "secret" not in me
+    assert client.get("/api/v1/me").status_code == 401

@@ -16,6 +16,7 @@ MODULES = [
     "app.api.jobs",
     "app.api.dryrun",
     "app.api.script_api",
+    "app.api.me",
 ]
 
 

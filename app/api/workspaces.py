@@ -24,6 +24,7 @@ _errors = documented_errors(bp)
 
 @bp.get("")
 @bp.response(200, WorkspaceSchema(many=True))
+@_errors(401)
 def list_workspaces():
     """List the workspaces the token can see."""
     ctx = request_context()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 
 from runner.manifest import KEY_PATTERN
+from runner.scaffold import TEMPLATES
 
 bp = Blueprint(
     "editor",
@@ -69,13 +70,23 @@ def configs(ws: str):
     return render_template("editor/configs.html", page="configs", ws=ws)
 
 
+@bp.get("/workspaces/<ws>/tokens")
+def tokens(ws: str):
+    """A workspace's API tokens: list, create (secret shown once), revoke."""
+    return render_template("editor/tokens.html", page="tokens", ws=ws)
+
+
 @bp.get("/workspaces/<ws>/configs/<config_id>/editor")
-def editor(ws: str, config_id: str):
-    """The editor of one config's draft."""
+@bp.get("/workspaces/<ws>/configs/<config_id>/editor/<path:view>")
+def editor(ws: str, config_id: str, view: str = ""):
+    """The editor of one config's draft. Every view has its own address under
+    ``editor/`` (``files/<path>``, ``dry-run``, ``jobs/<id>``, ``history/v1.0.2``);
+    the page is the same and the browser picks the view from the URL."""
     return render_template(
         "editor/editor.html",
         page="editor",
         ws=ws,
         config_id=config_id,
         key_pattern=KEY_PATTERN,  # the one column-key rule (runner.manifest)
+        templates=TEMPLATES,  # the file templates the API offers (runner.scaffold)
     )

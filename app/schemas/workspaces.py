@@ -56,3 +56,11 @@ class TokenSchema(Schema):
 
 class TokenCreatedSchema(TokenSchema):
     secret = fields.String()
+
+
+class CallerSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    role = fields.String()
+    instance_admin = fields.Boolean()
+    workspace = fields.Nested(WorkspaceSchema, allow_none=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import ROLES, ApiToken, utcnow
+from app.models import ROLES, ApiToken, Workspace, utcnow
 from app.services.access import hash_secret, new_secret
 from app.services.errors import Invalid, NotFound
 
@@ -45,3 +45,20 @@ def revoke_token(session: Session, workspace_id: str, token_id: str) -> None:
         raise NotFound(f"Token {token_id!r} not found.")
     token.revoked_at = utcnow()
     session.commit()
+
+
+def describe_caller(ctx) -> dict:
+    """The calling token as the editor shows it (never its secret)."""
+    principal = ctx.caller()
+    workspace = (
+        None
+        if principal.is_instance_admin
+        else ctx.session.get(Workspace, principal.workspace_id)
+    )
+    return {
+        "id": principal.token_id,
+        "name": principal.name,
+        "role": principal.role,
+        "instance_admin": principal.is_instance_admin,
+        "workspace": workspace,
+    }

@@ -69,15 +69,28 @@ def live_app(tmp_path_factory, vendored_static):
     return app
 
 
+def serve(app):
+    """Serve ``app`` on 127.0.0.1:<free port> in a thread: (base URL, stop)."""
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+
+    def stop():
+        srv.shutdown()
+        thread.join(timeout=5)
+        executor = app.extensions.get("ade.executor")
+        if executor is not None:  # the local job executor's threads
+            executor.stop()
+
+    return f"http://127.0.0.1:{srv.server_port}", stop
+
+
 @pytest.fixture(scope="package")
 def server(live_app):
     """Serve the app on 127.0.0.1:<free port> in a thread; yields the base URL."""
-    srv = make_server("127.0.0.1", 0, live_app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(timeout=5)
+    url, stop = serve(live_app)
+    yield url
+    stop()
 
 
 @pytest.fixture(scope="package")
@@ -183,10 +196,13 @@ def new_page(browser, server, request):
     """
     contexts = []
 
-    def make(token: str | None = None):
-        context = browser.new_context(viewport=VIEWPORT, base_url=server)
+    def make(token: str | None = None, viewport=None, base_url: str | None = None):
+        base = base_url or server
+        context = browser.new_context(
+            viewport=viewport or VIEWPORT, base_url=base, accept_downloads=True
+        )
         context.set_default_timeout(15_000)
-        blocked = _guard_network(context, server)
+        blocked = _guard_network(context, base)
         if token:
             context.add_init_script(
                 f"window.sessionStorage.setItem({TOKEN_KEY!r}, {token!r});"

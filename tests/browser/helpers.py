@@ -20,7 +20,7 @@ def open_file(page: Page, path: str) -> None:
 
 
 def editor_value(page: Page) -> str:
-    return page.evaluate("window.adeEditor.files_.editor.getValue()")
+    return page.evaluate("window.adeEditor.files.editor.getValue()")
 
 
 def type_at_end(page: Page, text: str) -> None:
@@ -45,3 +45,28 @@ def save_screenshot(page: Page, name: str) -> Path:
     page.evaluate("document.getElementById('notice').hidden = true")
     page.screenshot(path=str(path))
     return path
+
+
+def markers(page: Page, path: str) -> list[str]:
+    """The messages of Monaco's markers on an open file."""
+    return page.evaluate(
+        """(path) => window.monaco.editor
+            .getModelMarkers({resource: window.monaco.Uri.from({scheme: 'ade', path: '/' + path})})
+            .map((m) => m.message)""",
+        path,
+    )
+
+
+def tree_item(page: Page, path: str):
+    return page.locator(f'#tree button[data-path="{path}"]')
+
+
+def downloaded_workbook(download):
+    """Open a Playwright download as a workbook (its temp file has no suffix)."""
+    import io
+
+    import openpyxl
+
+    assert download.suggested_filename.endswith(".xlsx"), download.suggested_filename
+    with open(download.path(), "rb") as fh:
+        return openpyxl.load_workbook(io.BytesIO(fh.read()))

@@ -1,4 +1,5 @@
-"""Dry-run from the browser: upload a workbook, run the draft, read the matrix."""
+"""Dry-run from the browser: upload a workbook, run the draft, read the matrix, the
+output rows and the lines above the header; download the run's workbook."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import open_editor, save_screenshot
+from tests.browser.helpers import downloaded_workbook, open_editor, save_screenshot
 from tests.conftest import bearer
 
 
@@ -16,6 +17,8 @@ def roster_xlsx(tmp_path):
     wb = openpyxl.Workbook()
     sheet = wb.active
     sheet.title = "Roster"
+    sheet.append(["Club roster, spring"])
+    sheet.append([])
     sheet.append(["Name", "E-mail", "City"])
     for i in range(6):
         sheet.append([f"Person {i}", f"person{i}@example.com", "Oslo"])
@@ -38,13 +41,14 @@ def test_dry_run_shows_matrix_then_script_error(new_page, ws, config, api, roste
     open_editor(page, config)
     page.locator("#tree").get_by_role("button", name="Dry run").click()
     expect(page.locator("#view-dryrun")).to_be_visible()
+    expect(page).to_have_url(f"{config['editor']}/dry-run")
     page.set_input_files("#dryrun-upload", str(roster_xlsx))
     expect(page.locator("#dryrun-status")).to_have_text("Uploaded roster.xlsx")
-    expect(page.get_by_label("Document")).to_contain_text("roster.xlsx")
+    expect(page.locator("#dryrun-document")).to_contain_text("roster.xlsx")
     page.get_by_role("button", name="Run dry run").click()
     expect(page.locator("#dryrun-outcome")).to_have_text("Succeeded", timeout=60_000)
 
-    matrix = page.locator("#matrix-0")
+    matrix = page.locator("#matrix-1")  # table 0 is the title above the header
     expect(matrix.locator("tbody tr")).to_have_count(3)
     winner = matrix.locator("td.winner")
     expect(winner).to_have_count(2)
@@ -68,7 +72,30 @@ def test_dry_run_shows_matrix_then_script_error(new_page, ws, config, api, roste
     expect(page.locator(".findings")).to_contain_text("not an email address")
     expect(page.locator(".metrics")).to_contain_text("rows processed")
     expect(page.locator(".logs")).to_contain_text("run_start")
+
+    # Beside the matrix: the first output rows, labels as headers, the issue cell
+    # marked with its message; the title the extractor skipped above the header.
+    output = page.locator("#output-1")
+    expect(output.locator("thead th")).to_have_text(["Row", "Email", "City"])
+    expect(output.locator("tbody tr")).to_have_count(7)
+    expect(output.locator("tbody tr").first.locator("td")).to_have_text(
+        ["person0@example.com", "Oslo"]
+    )
+    bad = output.locator("td.issue")
+    expect(bad).to_have_count(1)
+    expect(bad).to_contain_text("not an address")
+    expect(bad).to_contain_text("not an email address")
+    expect(page.locator("#skipped-1")).to_contain_text("row 1: Club roster, spring")
     save_screenshot(page, "dry-run.png")
+
+    # The run's workbook downloads (through the API, with the token).
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Output workbook (.xlsx)").click()
+    book = downloaded_workbook(info.value)
+    assert [c.value for c in book["Normalized"][1]][:2] == ["Email", "City"]
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Report (.json)").click()
+    assert info.value.suggested_filename.endswith(".json")
 
     # A script that raises: a failed run, its one-line error and a way to the line.
     url = f"{base}/draft/files/columns/email.py"
@@ -94,6 +121,6 @@ def test_dry_run_shows_matrix_then_script_error(new_page, ws, config, api, roste
     ).to_be_visible()
     line = int(error.inner_text().split("columns/email.py:")[1].split()[0])
     assert (
-        page.evaluate("window.adeEditor.files_.editor.getPosition().lineNumber") == line
+        page.evaluate("window.adeEditor.files.editor.getPosition().lineNumber") == line
     )
     assert page.errors == [] and page.blocked == []

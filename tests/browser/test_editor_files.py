@@ -31,7 +31,7 @@ def test_open_edit_and_save(new_page, ws, config, api):
     assert "def detect_header" in editor_value(page)
     # Python highlighting: Monaco tokenized the file with its Python grammar.
     assert (
-        page.evaluate("window.adeEditor.files_.editor.getModel().getLanguageId()")
+        page.evaluate("window.adeEditor.files.editor.getModel().getLanguageId()")
         == "python"
     )
     expect(page.locator("#monaco .view-line .mtk1").first).to_be_visible()
@@ -97,7 +97,7 @@ def test_stale_save_conflict_compare_overwrite(new_page, ws, config, api):
     expect(mine.locator("#compare-dialog")).to_be_visible()
     expect(mine.locator("#compare-host .monaco-diff-editor")).to_be_visible()
     sides = mine.evaluate(
-        "(() => { const m = window.adeEditor.files_.diff.getModel();"
+        "(() => { const m = window.adeEditor.files.diff.getModel();"
         " return [m.original.getValue(), m.modified.getValue()]; })()"
     )
     assert "# theirs" in sides[0] and "# mine" not in sides[0]

@@ -1,7 +1,7 @@
 // A workspace's configs, and the form that creates one.
 import { api, ApiError } from "./api.js";
 import { h, notify } from "./dom.js";
-import { initSession } from "./session.js";
+import { initSession, whoAmI } from "./session.js";
 
 const main = document.getElementById("main");
 const ws = main.dataset.ws;
@@ -49,9 +49,15 @@ function wireCreate() {
   });
 }
 
+async function showAdminLinks() {
+  const me = await whoAmI(api);
+  // Workspace admins (and instance admins) manage the workspace's tokens.
+  document.getElementById("ws-links").hidden = !(me.instance_admin || me.role === "admin");
+}
+
 if (initSession()) {
   wireCreate();
-  load()
+  Promise.all([load(), showAdminLinks()])
     .catch((err) => notify(err.message, "error"))
     .finally(() => { document.body.dataset.ready = "true"; });
 }

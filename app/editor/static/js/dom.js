@@ -1,4 +1,5 @@
 // Tiny DOM helpers: build elements with text only (no innerHTML with data).
+import { errorMessages } from "./api.js";
 
 /** h("td", {class: "x", dataset: {k: "v"}, onclick: fn}, "text", child, ...) */
 export function h(tag, attrs = {}, ...children) {
@@ -28,12 +29,22 @@ export function notify(message, kind = "info") {
   if (kind !== "error") notify.timer = setTimeout(() => { box.hidden = true; }, 6000);
 }
 
-/** Wire a <dialog>: [data-close] buttons close it; returns a show() helper. */
+/** Show an error (API problem, network failure, anything) in a box, as a list. */
+export function showError(box, err) {
+  const lines = errorMessages(err);
+  box.replaceChildren(lines.length > 1 ? h("ul", {}, ...lines.map((m) => h("li", {}, m))) : lines[0]);
+}
+
+/** Wire a <dialog>: [data-close] buttons close it; clears its .error boxes on open. */
 export function dialog(id) {
   const el = document.getElementById(id);
   for (const button of el.querySelectorAll("[data-close]")) {
     button.addEventListener("click", () => el.close());
   }
+  el.open_ = () => {
+    for (const box of el.querySelectorAll(".error")) box.replaceChildren();
+    el.showModal();
+  };
   return el;
 }
 
@@ -41,4 +52,14 @@ export function formatTime(value) {
   if (!value) return "";
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? String(value) : date.toLocaleString();
+}
+
+/** Copy text to the clipboard (with the old fallback for insecure contexts). */
+export async function copyText(input) {
+  try {
+    await navigator.clipboard.writeText(input.value);
+  } catch {
+    input.select();
+    document.execCommand("copy");
+  }
 }

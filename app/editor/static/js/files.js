@@ -1,7 +1,10 @@
-// Open files: Monaco models in tabs, unsaved marks, Save with If-Match, and the
-// conflict flow of a stale save (412): reload theirs, or compare and overwrite.
-import { api, encodePath } from "./api.js";
+// Open files: Monaco models in tabs, unsaved marks, Save with If-Match, the
+// conflict flow of a stale save (412: reload theirs, or compare and overwrite),
+// and unsaved text kept in this tab's sessionStorage so a reload brings it back.
+import { api, encodePath, errorMessages } from "./api.js";
 import { h, notify, dialog } from "./dom.js";
+import { emit } from "./bus.js";
+import * as router from "./router.js";
 
 const LANGUAGES = { py: "python", md: "markdown", txt: "plaintext" };
 
@@ -11,16 +14,42 @@ export function languageOf(path) {
   return LANGUAGES[ext] || "plaintext";
 }
 
+/** Unsaved text per config, in this tab's sessionStorage: {path: {sha, code}}. */
+class Unsaved {
+  constructor(configId) {
+    this.key = `ade.unsaved.${configId}`;
+  }
+
+  all() {
+    try {
+      return JSON.parse(sessionStorage.getItem(this.key) || "{}");
+    } catch {
+      return {};
+    }
+  }
+
+  set(path, entry) {
+    const all = this.all();
+    if (entry) all[path] = entry;
+    else delete all[path];
+    try {
+      sessionStorage.setItem(this.key, JSON.stringify(all));
+    } catch {
+      // Storage full: the beforeunload prompt still guards the text.
+    }
+  }
+}
+
 export class Files {
-  constructor(ctx) {
-    this.ctx = ctx;
-    this.monaco = ctx.monaco;
+  constructor(monaco, draft) {
+    this.monaco = monaco;
+    this.draft = draft;
     this.tabs = new Map();
     this.active = null;
     this.conflict = null; // {tab, theirs: {code, sha}}
-    this.warningsByPath = new Map();
+    this.unsaved = new Unsaved(draft.config.id);
     this.host = document.getElementById("monaco");
-    this.editor = this.monaco.editor.create(this.host, {
+    this.editor = monaco.editor.create(this.host, {
       automaticLayout: true,
       minimap: { enabled: false },
       fontSize: 13,
@@ -29,7 +58,7 @@ export class Files {
       insertSpaces: true,
       ariaLabel: "Code editor",
     });
-    this.editor.addCommand(this.monaco.KeyMod.CtrlCmd | this.monaco.KeyCode.KeyS, () => this.save());
+    this.editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => this.save());
     this.compareDialog = dialog("compare-dialog");
     this.wireButtons();
   }
@@ -50,37 +79,67 @@ export class Files {
   }
 
   url(path) {
-    return `${this.ctx.base}/draft/files/${encodePath(path)}`;
+    return `${this.draft.base}/draft/files/${encodePath(path)}`;
   }
 
-  isDirty(tab) {
-    return tab.model.getAlternativeVersionId() !== tab.savedAlt;
+  isDirty(path) {
+    const tab = this.tabs.get(path);
+    return Boolean(tab && tab.model.getAlternativeVersionId() !== tab.savedAlt);
   }
 
   anyDirty() {
-    return [...this.tabs.values()].some((tab) => this.isDirty(tab));
+    return [...this.tabs.keys()].some((path) => this.isDirty(path));
   }
 
+  sha(path) {
+    return this.tabs.get(path)?.sha || this.draft.file(path)?.sha || null;
+  }
+
+  /** Open (or show) a file's tab; unsaved text from before a reload comes back. */
   async open(path) {
     let tab = this.tabs.get(path);
     if (!tab) {
       const { data, etag } = await api("GET", this.url(path));
+      if (this.tabs.has(path)) return this.activate(path); // opened meanwhile
       const uri = this.monaco.Uri.from({ scheme: "ade", path: "/" + path });
-      const model = this.monaco.editor.createModel(data.code ?? "", languageOf(path), uri);
-      // Binary files (not UTF-8) are shown read-only: saving them as text would corrupt them.
-      tab = { path, model, sha: data.sha || etag, savedAlt: model.getAlternativeVersionId(), viewState: null, binary: Boolean(data.binary) };
-      if (tab.binary) model.setValue("(binary file: edit it with git)");
-      tab.savedAlt = model.getAlternativeVersionId();
-      model.onDidChangeContent(() => this.render());
+      this.monaco.editor.getModel(uri)?.dispose();
+      const binary = Boolean(data.binary);
+      const model = this.monaco.editor.createModel(binary ? "(binary file: edit it with git)" : data.code ?? "", languageOf(path), uri);
+      tab = { path, model, sha: data.sha || etag, savedAlt: model.getAlternativeVersionId(), viewState: null, binary };
+      const kept = this.unsaved.all()[path];
+      if (kept && !binary && kept.code !== model.getValue()) {
+        model.setValue(kept.code);
+        tab.sha = kept.sha; // a save names what the text was based on: stale -> 412
+      }
+      model.onDidChangeContent(() => this.edited(tab));
       this.tabs.set(path, tab);
     }
     this.activate(path);
     return tab;
   }
 
+  /** Reopen the files that had unsaved text when the page was left. */
+  async restore() {
+    for (const path of Object.keys(this.unsaved.all())) {
+      try {
+        await this.open(path);
+      } catch {
+        this.unsaved.set(path, null); // gone from the draft
+      }
+    }
+  }
+
+  edited(tab) {
+    clearTimeout(tab.keepTimer);
+    tab.keepTimer = setTimeout(() => {
+      this.unsaved.set(tab.path, this.isDirty(tab.path) ? { sha: tab.sha, code: tab.model.getValue() } : null);
+    }, 250);
+    this.render();
+  }
+
   activate(path) {
     const current = this.tabs.get(this.active);
-    if (current) current.viewState = this.editor.saveViewState();
+    if (current && this.active !== path) current.viewState = this.editor.saveViewState();
     const tab = this.tabs.get(path);
     this.active = path;
     this.editor.setModel(tab.model);
@@ -88,77 +147,49 @@ export class Files {
     if (tab.viewState) this.editor.restoreViewState(tab.viewState);
     this.host.hidden = false;
     document.getElementById("empty-editor").hidden = true;
-    this.ctx.showView("editor");
     this.render();
-    this.renderWarnings();
     this.editor.focus();
   }
 
-  close(path) {
+  /** Close a tab (asking first when it has unsaved changes, unless ``force``). */
+  close(path, { force = false } = {}) {
     const tab = this.tabs.get(path);
-    if (this.isDirty(tab) && !confirm(`${path} has unsaved changes. Close it anyway?`)) return;
+    if (!tab) return true;
+    if (!force && this.isDirty(path) && !confirm(`${path} has unsaved changes. Close it anyway?`)) return false;
     this.tabs.delete(path);
+    this.unsaved.set(path, null);
     tab.model.dispose();
     if (this.active === path) {
       const next = [...this.tabs.keys()].pop();
-      if (next) this.activate(next);
+      this.active = null;
+      if (next) router.go("editor", next, { replace: true });
       else {
-        this.active = null;
         this.editor.setModel(null);
         this.host.hidden = true;
         document.getElementById("empty-editor").hidden = false;
-        this.render();
+        if (router.currentRoute().view === "editor") router.go("editor", "", { replace: true });
       }
     }
+    this.render();
+    return true;
   }
 
   render() {
     const bar = document.getElementById("tabs");
-    bar.replaceChildren(
-      ...[...this.tabs.values()].map((tab) => {
-        const dirty = this.isDirty(tab);
-        const selected = tab.path === this.active;
-        return h("div", { class: `tab${selected ? " active" : ""}${dirty ? " dirty" : ""}`, dataset: { path: tab.path } },
-          h("button", {
-            type: "button", role: "tab", "aria-selected": String(selected),
-            title: tab.path, onclick: () => this.activate(tab.path),
-          }, tab.path.split("/").pop(), dirty ? h("span", { class: "dirty-mark", "aria-label": "unsaved changes" }, " ●") : null),
-          h("button", { type: "button", class: "close", "aria-label": `Close ${tab.path}`, onclick: () => this.close(tab.path) }, "×"));
-      }),
-    );
-    const tab = this.tabs.get(this.active);
-    const dirty = tab ? this.isDirty(tab) : false;
+    bar.replaceChildren(...[...this.tabs.values()].map((tab) => {
+      const dirty = this.isDirty(tab.path);
+      const selected = tab.path === this.active;
+      return h("div", { class: `tab${selected ? " active" : ""}${dirty ? " dirty" : ""}`, dataset: { path: tab.path } },
+        h("button", {
+          type: "button", role: "tab", "aria-selected": String(selected),
+          title: tab.path, onclick: () => router.go("editor", tab.path),
+        }, tab.path.split("/").pop(), dirty ? h("span", { class: "dirty-mark", "aria-label": "unsaved changes" }, " ●") : null),
+        h("button", { type: "button", class: "close", "aria-label": `Close ${tab.path}`, onclick: () => this.close(tab.path) }, "×"));
+    }));
+    const dirty = this.active ? this.isDirty(this.active) : false;
     document.getElementById("save").disabled = !dirty;
-    document.getElementById("save-state").textContent = tab ? (dirty ? "Unsaved changes" : "Saved") : "";
-    this.ctx.onFilesChanged?.();
-  }
-
-  setWarnings(path, warnings) {
-    this.warningsByPath.set(path, warnings || []);
-    const tab = this.tabs.get(path);
-    if (tab) {
-      this.monaco.editor.setModelMarkers(tab.model, "guardrails", (warnings || []).map((w) => ({
-        severity: this.monaco.MarkerSeverity.Warning,
-        message: `${w.code ? w.code + ": " : ""}${w.message}`,
-        startLineNumber: w.line || 1,
-        startColumn: (w.col || 0) + 1,
-        endLineNumber: w.line || 1,
-        endColumn: 1000,
-      })));
-    }
-    if (path === this.active) this.renderWarnings();
-  }
-
-  renderWarnings() {
-    const warnings = this.warningsByPath.get(this.active) || [];
-    const box = document.getElementById("warnings");
-    box.hidden = warnings.length === 0;
-    document.getElementById("warning-list").replaceChildren(
-      ...warnings.map((w) => h("li", {},
-        h("button", { type: "button", class: "link-button", onclick: () => this.reveal(w.line, w.col) },
-          `line ${w.line || "?"}${w.col != null ? ", col " + (w.col + 1) : ""}`),
-        " ", w.code ? h("code", {}, w.code) : null, " ", w.message)),
-    );
+    document.getElementById("save-state").textContent = this.active ? (dirty ? "Unsaved changes" : "Saved") : "";
+    emit("tabs", { active: this.active, dirty: [...this.tabs.keys()].filter((p) => this.isDirty(p)) });
   }
 
   reveal(line, col) {
@@ -170,7 +201,7 @@ export class Files {
 
   async save(path = this.active) {
     const tab = this.tabs.get(path);
-    if (!tab || !this.isDirty(tab) || tab.saving) return;
+    if (!tab || !this.isDirty(path) || tab.saving) return;
     tab.saving = true;
     const alt = tab.model.getAlternativeVersionId();
     document.getElementById("save-state").textContent = "Saving…";
@@ -179,13 +210,13 @@ export class Files {
         json: { code: tab.model.getValue() }, headers: { "If-Match": `"${tab.sha}"` }, allow: [412],
       });
       if (resp.status === 412) {
-        await this.showConflict(tab, resp.data);
+        this.showConflict(tab);
         return;
       }
       this.saved(tab, resp.data, resp.etag, alt);
       notify(`Saved ${path}`);
     } catch (err) {
-      notify(`Could not save ${path}: ${err.message}`, "error");
+      notify(`Could not save ${path}: ${errorMessages(err).join(" · ")}`, "error");
     } finally {
       tab.saving = false;
       this.render();
@@ -195,8 +226,8 @@ export class Files {
   saved(tab, data, etag, alt) {
     tab.sha = data.sha || etag;
     tab.savedAlt = alt;
-    this.setWarnings(tab.path, data.warnings || data.findings || []);
-    this.ctx.onSaved?.(tab.path, data);
+    this.unsaved.set(tab.path, this.isDirty(tab.path) ? { sha: tab.sha, code: tab.model.getValue() } : null);
+    emit("saved", { path: tab.path, warnings: data.warnings || [] });
   }
 
   async fetchTheirs(path) {
@@ -204,8 +235,8 @@ export class Files {
     return { code: data.code ?? "", sha: data.sha || etag };
   }
 
-  async showConflict(tab, problem) {
-    this.conflict = { tab, theirs: null, currentEtag: problem?.current_etag };
+  showConflict(tab) {
+    this.conflict = { tab, theirs: null };
     document.getElementById("conflict-path").textContent = tab.path;
     document.getElementById("conflict").hidden = false;
     document.getElementById("save-state").textContent = "Not saved: conflict";
@@ -221,13 +252,18 @@ export class Files {
     const { tab } = this.conflict || {};
     if (!tab) return;
     if (this.compareDialog.open) this.compareDialog.close();
-    const theirs = await this.fetchTheirs(tab.path);
-    tab.model.setValue(theirs.code);
-    tab.sha = theirs.sha;
-    tab.savedAlt = tab.model.getAlternativeVersionId();
-    this.hideConflict();
-    this.render();
-    notify(`Reloaded ${tab.path} as saved by the other writer`);
+    try {
+      const theirs = await this.fetchTheirs(tab.path);
+      tab.model.setValue(theirs.code);
+      tab.sha = theirs.sha;
+      tab.savedAlt = tab.model.getAlternativeVersionId();
+      this.unsaved.set(tab.path, null);
+      this.hideConflict();
+      this.render();
+      notify(`Reloaded ${tab.path} as saved by the other writer`);
+    } catch (err) {
+      notify(`Could not reload ${tab.path}: ${errorMessages(err).join(" · ")}`, "error");
+    }
   }
 
   diffEditor() {
@@ -247,7 +283,12 @@ export class Files {
   async compare() {
     const conflict = this.conflict;
     if (!conflict) return;
-    conflict.theirs = await this.fetchTheirs(conflict.tab.path);
+    try {
+      conflict.theirs = await this.fetchTheirs(conflict.tab.path);
+    } catch (err) {
+      notify(`Could not load the other version: ${errorMessages(err).join(" · ")}`, "error");
+      return;
+    }
     const lang = languageOf(conflict.tab.path);
     const diff = this.diffEditor();
     const old = diff.getModel();
@@ -257,7 +298,7 @@ export class Files {
     });
     if (old) { old.original.dispose(); old.modified.dispose(); }
     document.getElementById("compare-error").textContent = "";
-    this.compareDialog.showModal();
+    if (!this.compareDialog.open) this.compareDialog.showModal();
     document.getElementById("compare-overwrite").focus();
   }
 
@@ -266,13 +307,19 @@ export class Files {
     if (!conflict?.theirs) return;
     const { tab, theirs } = conflict;
     const code = this.diff.getModel().modified.getValue();
-    const resp = await api("PUT", this.url(tab.path), {
-      json: { code }, headers: { "If-Match": `"${theirs.sha}"` }, allow: [412],
-    });
+    const box = document.getElementById("compare-error");
+    let resp;
+    try {
+      resp = await api("PUT", this.url(tab.path), {
+        json: { code }, headers: { "If-Match": `"${theirs.sha}"` }, allow: [412],
+      });
+    } catch (err) {
+      box.textContent = errorMessages(err).join(" · ");
+      return;
+    }
     if (resp.status === 412) {
-      document.getElementById("compare-error").textContent =
-        "It changed again meanwhile: the left side now shows the newest saved version.";
       await this.compare();
+      box.textContent = "It changed again meanwhile: the left side now shows the newest saved version.";
       return;
     }
     tab.model.setValue(code);

@@ -2,7 +2,7 @@
 // A classic script (not a module): the AMD loader defines the global `require`.
 (function () {
   "use strict";
-  var layout = document.querySelector("[data-vs]");
+  const layout = document.querySelector("[data-vs]");
   window.monacoReady = new Promise(function (resolve, reject) {
     require.config({ paths: { vs: layout.dataset.vs } });
     require(["vs/editor/editor.main"], function () {

@@ -31,3 +31,12 @@ export function initSession() {
   button.addEventListener("click", signOut);
   return true;
 }
+
+/** Who the token is ({name, role, instance_admin, workspace}); shown in the top bar. */
+export async function whoAmI(api) {
+  const { data } = await api("GET", "/me");
+  const badge = document.getElementById("whoami");
+  badge.textContent = data.instance_admin ? `${data.name} (instance admin)` : `${data.name} (${data.role})`;
+  badge.hidden = false;
+  return data;
+}

@@ -25,13 +25,23 @@ function nextPath() {
   return url.pathname + url.search + url.hash;
 }
 
+async function check(token) {
+  try {
+    return await fetch(`${API}/me`, {
+      headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
+    });
+  } catch (err) {
+    error.textContent = `The server could not be reached (${err.message}); try again.`;
+    return null;
+  }
+}
+
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   error.textContent = "";
   const token = input.value.trim();
-  const resp = await fetch(`${API}/workspaces`, {
-    headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
-  });
+  const resp = await check(token);
+  if (!resp) return;
   if (resp.status === 401) {
     error.textContent = "This token is not valid (unknown or revoked).";
     input.focus();
@@ -42,9 +52,9 @@ form.addEventListener("submit", async (event) => {
     return;
   }
   setToken(token);
-  const list = await resp.json();
+  const me = await resp.json();
   let next = nextPath();
   // A workspace token has exactly one workspace: go straight to its configs.
-  if (next === "/workspaces" && list.length === 1) next = `/workspaces/${encodeURIComponent(list[0].slug)}/configs`;
+  if (next === "/workspaces" && me.workspace) next = `/workspaces/${encodeURIComponent(me.workspace.slug)}/configs`;
   location.assign(next);
 });
