@@ -37,7 +37,9 @@ def test_new_rename_delete_from_menu_and_keyboard(new_page, ws, config, api):
     dialog.get_by_label("Start from").select_option("blank")
     dialog.get_by_role("button", name="Create").click()
     expect(dialog).to_be_hidden()
-    expect(page.locator('#tabs .tab.active[data-path="lib/helpers.py"]')).to_be_visible()
+    expect(
+        page.locator('#tabs .tab.active[data-path="lib/helpers.py"]')
+    ).to_be_visible()
     expect(page).to_have_url(f"{config['editor']}/files/lib/helpers.py")
 
     # Rename it from the context menu (right click).
@@ -97,8 +99,9 @@ def test_changed_since_live_marks(new_page, ws, config, api):
     token = ws["tokens"]["publisher"]
     base = f"/api/v1/workspaces/acme/configs/{config['id']}"
     assert (
-        api.post(f"{base}/publish", json={"semver": "1.0.0"}, headers=bearer(token))
-        .status_code
+        api.post(
+            f"{base}/publish", json={"semver": "1.0.0"}, headers=bearer(token)
+        ).status_code
         == 201
     )
     run = api.get(f"{base}/draft/files/run.py", headers=bearer(token)).json
@@ -137,7 +140,9 @@ def test_guardrail_marker_while_typing_and_hook_completion(new_page, ws, config)
     # Completion of a hook name, with its whole signature.
     type_at_end(page, "\n\ndef transform_c")
     page.keyboard.press("Control+Space")
-    suggestion = page.locator(".suggest-widget .monaco-list-row", has_text="transform_cell")
+    suggestion = page.locator(
+        ".suggest-widget .monaco-list-row", has_text="transform_cell"
+    )
     expect(suggestion.first).to_be_visible()
     page.keyboard.press("Escape")
     page.keyboard.press("Control+Space")
