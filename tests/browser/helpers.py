@@ -50,9 +50,11 @@ def save_screenshot(page: Page, name: str) -> Path:
 def markers(page: Page, path: str) -> list[str]:
     """The messages of Monaco's markers on an open file."""
     return page.evaluate(
-        """(path) => window.monaco.editor
-            .getModelMarkers({resource: window.monaco.Uri.from({scheme: 'ade', path: '/' + path})})
-            .map((m) => m.message)""",
+        """(path) => {
+            const uri = window.monaco.Uri.from({scheme: 'ade', path: '/' + path});
+            return window.monaco.editor.getModelMarkers({resource: uri})
+                .map((m) => m.message);
+        }""",
         path,
     )
 

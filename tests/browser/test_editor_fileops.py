@@ -163,7 +163,8 @@ def test_guardrail_marker_while_typing_and_hook_completion(new_page, ws, config)
     open_file(page, "manifest.json")
     page.evaluate(
         """() => { const m = window.adeEditor.files.editor.getModel();
-            m.setValue(m.getValue().replace('"min_score"', '"colour": 1,\\n  "min_score"')); }"""
+            const key = '"min_score"';
+            m.setValue(m.getValue().replace(key, '"colour": 1,\\n  ' + key)); }"""
     )
     expect(page.locator("#warning-list")).to_contain_text("colour")
     line = page.evaluate(

@@ -70,6 +70,9 @@ export class Files {
     document.getElementById("conflict-dismiss").addEventListener("click", () => this.hideConflict());
     document.getElementById("compare-reload").addEventListener("click", () => this.reloadTheirs());
     document.getElementById("compare-overwrite").addEventListener("click", () => this.overwrite());
+    // Keep unsaved text when the page goes (a reload), not only after a pause.
+    window.addEventListener("pagehide", () => this.keepAll());
+    window.addEventListener("beforeunload", () => this.keepAll());
     window.addEventListener("keydown", (event) => {
       if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "s") {
         event.preventDefault();
@@ -129,11 +132,18 @@ export class Files {
     }
   }
 
+  keep(tab) {
+    clearTimeout(tab.keepTimer);
+    this.unsaved.set(tab.path, this.isDirty(tab.path) ? { sha: tab.sha, code: tab.model.getValue() } : null);
+  }
+
+  keepAll() {
+    for (const tab of this.tabs.values()) this.keep(tab);
+  }
+
   edited(tab) {
     clearTimeout(tab.keepTimer);
-    tab.keepTimer = setTimeout(() => {
-      this.unsaved.set(tab.path, this.isDirty(tab.path) ? { sha: tab.sha, code: tab.model.getValue() } : null);
-    }, 250);
+    tab.keepTimer = setTimeout(() => this.keep(tab), 250);
     this.render();
   }
 
