@@ -65,7 +65,7 @@ def test_open_edit_and_save(new_page, ws, config, api):
     page.on("dialog", answer)
     page.locator("header").get_by_role("link", name="acme").click()
     assert asked and asked[0][0] == "confirm" and "unsaved changes" in asked[0][1]
-    assert page.url.endswith(config["editor"])
+    assert page.url.endswith(f"{config['editor']}/files/{EMAIL}")
     page.close(run_before_unload=True)
     page.wait_for_timeout(300)
     assert [kind for kind, _ in asked] == ["confirm", "beforeunload"]

@@ -19,6 +19,7 @@ from tests.browser.helpers import (
     downloaded_workbook,
     editor_value,
     open_file,
+    save_screenshot,
     tree_item,
     type_at_end,
 )
@@ -179,6 +180,7 @@ def test_fresh_install_to_a_downloaded_job_output(new_page, fresh_install, roste
     )
     expect(publish.locator(".publish-files")).to_contain_text("columns/city.py")
     expect(publish.get_by_label("Version")).to_have_value("1.0.1")
+    save_screenshot(page, "publish.png")
     publish.get_by_role("button", name="Publish", exact=True).click()
     expect(page.locator("#published-badge")).to_have_text("live: v1.0.1")
 
@@ -194,6 +196,7 @@ def test_fresh_install_to_a_downloaded_job_output(new_page, fresh_install, roste
     job_row = page.locator("#jobs-table tbody tr").first
     expect(job_row.locator(".badge")).to_have_text("succeeded", timeout=60_000)
     expect(job_row.locator(".progress")).to_have_text("5 rows")
+    save_screenshot(page, "jobs.png")
     job_row.get_by_role("link").click()
     expect(page.locator("#job-state")).to_have_text("succeeded")
     with page.expect_download() as info:
