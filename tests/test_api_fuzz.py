@@ -22,6 +22,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 
+from app.models import Workspace
 from tests.draft_helpers import build_env, new_config
 
 CONFIG_SLUG = "fuzzed"
@@ -29,6 +30,22 @@ KNOWN_PATH = "columns/email.py"  # named by the manifest, so it cannot be delete
 POSITIVE, NEGATIVE, KNOWN = "positive", "negative", "known-path"
 EXAMPLES = {POSITIVE: 15, NEGATIVE: 8, KNOWN: 8}
 BUDGET_SECONDS = 40.0
+# Renaming or deleting a workspace would take ``acme`` away from every later
+# operation: PATCH and DELETE /workspaces/{ws} act on this one, restored after each.
+SCRATCH = "fuzz-scratch"
+WORKSPACE_OP = "/api/v1/workspaces/{ws}"
+
+
+def _restore_scratch(env) -> None:
+    with env.app.app_context():
+        session = env.app.extensions["ade.sessionmaker"]()
+        workspace = session.get(Workspace, SCRATCH)
+        if workspace is None:
+            session.add(Workspace(id=SCRATCH, slug=SCRATCH, name="Scratch"))
+        else:
+            workspace.slug = SCRATCH
+        session.commit()
+        session.close()
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +79,10 @@ def _modes(operation) -> list[str]:
 
 def _fuzz(operation, mode, env, headers, seen) -> None:
     fixed = {"ws": "acme", "config_id": CONFIG_SLUG}
+    scratch = operation.path == WORKSPACE_OP and operation.method.upper() != "GET"
+    if scratch:
+        _restore_scratch(env)
+        fixed["ws"] = SCRATCH
     if mode == KNOWN:
         fixed["path"] = KNOWN_PATH
     names = {p.name for p in operation.path_parameters}
@@ -91,6 +112,8 @@ def _fuzz(operation, mode, env, headers, seen) -> None:
             and response.status_code == 204
         ):
             new_config(env, CONFIG_SLUG)  # keep the other operations reachable
+        if scratch:
+            _restore_scratch(env)
 
     run()
 
