@@ -1,4 +1,5 @@
-"""The ``ade`` command group: init, serve, worker, run, routes, repair, token."""
+"""The ``ade`` command group: init, serve, worker, run, routes, repair, token,
+script-api."""
 
 from __future__ import annotations
 
