@@ -116,3 +116,18 @@ def test_old_and_surplus_dry_runs_are_pruned(tmp_path):
     os.utime(middle, (time.time() - 7200, time.time() - 7200))
     assert dryrun_store.prune_all(tmp_path, settings) == 1
     assert len(list(dryrun_store.workspace_dir(tmp_path, "ws1").iterdir())) == 1
+
+
+def test_a_header_forced_by_the_manifest_is_flagged_in_the_preview(client, workspace):
+    t = workspace["tokens"]
+    config = create_config(client, "acme", t["author"])
+    resp = client.patch(
+        f"/api/v1/workspaces/acme/configs/{config['id']}/draft/manifest",
+        json={"hints": {"header_row": 3}},
+        headers=bearer(t["author"]),
+    )
+    assert resp.status_code == 200, resp.json
+    doc = upload(client, "acme", t["author"], roster_xlsx(2)).json
+    run = _dry_run(client, t["author"], config["id"], doc["id"]).json
+    (table,) = run["preview"]["tables"]
+    assert table["forced_header"] is True and table["header_rows"] == [3, 3]

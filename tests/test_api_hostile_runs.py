@@ -89,8 +89,9 @@ def with_fifo_run(client, setup) -> dict:
 
 
 def test_fifo_output_in_a_dry_run_does_not_stall_it(client, setup):
-    """A dry run copies no output out, so the FIFO is never opened: the answer
-    comes within the wall limit and the run leaves nothing behind."""
+    """A dry run copies its workbook out (the editor offers it as a download) like a
+    job: the FIFO is refused without being opened, the answer comes within the wall
+    limit, says why, offers no workbook, and the run leaves nothing behind."""
     with_fifo_run(client, setup)
     url = f"/api/v1/workspaces/acme/configs/{setup['config']['id']}/draft:dry-run"
     started = time.monotonic()
@@ -102,7 +103,9 @@ def test_fifo_output_in_a_dry_run_does_not_stall_it(client, setup):
         )
     assert time.monotonic() - started < WALL + 2
     assert resp.status_code == 200, resp.json
-    assert resp.json["status"] == "succeeded", resp.json["error"]
+    assert resp.json["status"] == "failed"
+    assert resp.json["error"] == "the output is not a regular file"
+    assert resp.json["downloads"]["output"] is None
     assert_nothing_left(resp.json["logs"], window)
 
 
