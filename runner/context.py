@@ -63,6 +63,26 @@ class Context:
             text = text[:MAX_LOG_CHARS] + "…"
         self.logs.append(text)
 
+    def take_logs(self, since: int, dropped: int) -> tuple[list[str], int]:
+        """Remove and return the lines logged after ``len(logs) == since`` and the
+        count dropped after ``dropped``: a trial run's logs, kept aside."""
+        lines = self.logs[since:]
+        del self.logs[since:]
+        extra = self._dropped - dropped
+        self._dropped = dropped
+        return lines, extra
+
+    def put_logs(self, lines: list[str], dropped: int) -> None:
+        """Log lines set aside by ``take_logs`` (the cap still applies)."""
+        for line in lines:
+            self.log(line)
+        self._dropped += dropped
+
+    @property
+    def dropped(self) -> int:
+        """Log lines the cap has dropped so far."""
+        return self._dropped
+
     def final_logs(self) -> list[str]:
         """The collected logs, with a note when the cap dropped some."""
         if not self._dropped:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from runner import detect, mapping, report, transform, validate, write
+from runner import detect, headerchoice, mapping, report, transform, validate, write
 from runner.context import PHASES, ConfigError, Context, ScriptError
 from runner.extract import WorkbookError, extract
 from runner.package import Package, load_package, no_bytecode
@@ -65,6 +65,7 @@ def _run(
     extraction = extract(
         input_path,
         header_row=hints.get("header_row"),
+        header_rows=hints.get("header_rows"),
         header_row_contains=hints.get("header_row_contains") or (),
         include=sheets.get("include") or (),
         exclude=sheets.get("exclude") or (),
@@ -96,7 +97,6 @@ def process(
         if progress is not None:
             progress(name, rows)
 
-    tables = list(extraction.tables)
     manifest = copy.deepcopy(pkg.manifest)  # hooks may scribble on their copy
     ctx = Context(manifest)
 
@@ -110,21 +110,17 @@ def process(
         if f.prepare is not None:
             states[f.key] = f.prepare(field=f.meta, manifest=manifest, ctx=ctx)
 
+    limit = sample_rows if sample_rows is not None else pkg.sample_rows
+    phase("detect")
+    # Doubtful headers first: the config's detectors choose between candidates.
+    resolved = headerchoice.resolve(extraction, pkg, states, ctx, limit)
+    tables = resolved.tables
+    decisions = [resolved.decisions.get(id(t)) for t in tables]
     # Tables without data rows are reported but map nothing.
     scored = [i for i, t in enumerate(tables) if t.rows]
-    limit = sample_rows if sample_rows is not None else pkg.sample_rows
-    matrices: dict[int, tuple[list[list[float]], list[list[int]]]] = {}
-    phase("detect")
-    for i in scored:
-        _enter(ctx, tables[i])
-        matrices[i] = detect.score_table(
-            tables[i],
-            pkg.fields,
-            states,
-            ctx,
-            known_keys=pkg.known_keys,
-            sample_rows=limit,
-        )
+    matrices = {
+        i: _detect(tables[i], decisions[i], pkg, states, ctx, limit) for i in scored
+    }
 
     phase("map")
     mapped: dict[int, dict[str, int]] = {}  # table -> {field key: physical column}
@@ -151,7 +147,9 @@ def process(
         data[i] = transform.transform_table(data[i], pkg, ctx)
 
     phase("validate")
-    findings: list[dict[str, Any]] = []
+    # Warnings about the layout come first: hints that did not fit, doubtful headers.
+    findings: list[dict[str, Any]] = list(getattr(extraction, "findings", ()))
+    findings += [d.finding for d in decisions if d is not None and d.finding]
     for i in scored:
         _enter(ctx, tables[i])
         findings += validate.validate_table(
@@ -190,6 +188,7 @@ def process(
             keys,
             *(matrices[i] if i in matrices else (None, None)),
             assignments.get(i),
+            decisions[i],
         )
         for i, t in enumerate(tables)
     ]
@@ -210,6 +209,24 @@ def process(
     )
     phase("done", result["metrics"]["rows_processed"])
     return result
+
+
+def _detect(
+    table: Any,
+    decided: headerchoice.Decision | None,
+    pkg: Package,
+    states: dict[str, Any],
+    ctx: Context,
+    limit: int,
+) -> tuple[list[list[float]], list[list[int]]]:
+    """The table's score and feature matrices (SPEC §7 "Detect")."""
+    if decided is not None and decided.matrices is not None:
+        ctx.put_logs(*decided.logs)  # its header trial already ran the detectors
+        return decided.matrices
+    _enter(ctx, table)
+    return detect.score_table(
+        table, pkg.fields, states, ctx, known_keys=pkg.known_keys, sample_rows=limit
+    )
 
 
 def _enter(ctx: Context, table: Any) -> None:

@@ -1,35 +1,66 @@
 """Extract phase: read a workbook's sheets and find their tables and headers.
 
 ``extract()`` is the public entry point (SPEC §7 "Extract"). Reading lives in
-``runner.readers``, row features in ``runner.rowkinds``, the table split in
-``runner.tables`` and header finding in ``runner.headers``.
+``runner.readers``, row features in ``runner.rowkinds`` and ``runner.typed``, the
+split at empty columns in ``runner.strips``, the table split in ``runner.tables``,
+header candidates in ``runner.candidates`` and building a ``Table`` from a block in
+``runner.tablebuild``.
+
+Where the header of a table is in doubt, ``Extraction.choices`` lists the layout's
+alternatives (best first, the one in ``tables`` first); the engine may re-rank them
+with the config's own detectors (``runner.headerchoice``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.headers import find_hint_row, header_texts
+from runner.blocks import Region
+from runner.headers import find_hint_row
+from runner.hints import hint_problem, sheet_hint
 from runner.readers import SheetData, WorkbookError, read_sheets
-from runner.rowkinds import EMPTY, Shape, kinds
-from runner.tables import Block, segment
+from runner.rowkinds import kinds
+from runner.strips import strips
+from runner.tablebuild import Table, build_tables, column_letter, sub_sheet
+from runner.tables import segment
+from runner.typed import TypedRows
 
-__all__ = ["Extraction", "Table", "WorkbookError", "column_letter", "extract"]
+__all__ = [
+    "Alternative",
+    "Extraction",
+    "HeaderChoice",
+    "Table",
+    "WorkbookError",
+    "column_letter",
+    "extract",
+    "sheet_layout",
+    "sheet_tables",
+]
 
 
 @dataclass(frozen=True)
-class Table:
-    """One table of a sheet; row numbers are 1-based, column indexes 0-based."""
+class Alternative:
+    """One way to read a region: its table's header lines (1-based, None for no
+    header), the layout's score, and the tables it gives (built on demand);
+    ``tables()[main]`` is the table whose header is in question."""
 
-    sheet: str
-    header_rows: tuple[int, int] | None  # [first, last] of the header block
-    columns: tuple[int, ...]  # sheet column index of each physical column
-    headers: tuple[str | None, ...]  # joined header text per physical column
-    rows: list[list]  # data rows, one value per physical column (None for empty)
-    row_numbers: list[int]  # sheet row number of each data row
-    range: str  # A1 range of header + data, e.g. "B4:H120"
+    header_rows: tuple[int, int] | None
+    score: float
+    features: tuple[float, ...]
+    tables: Callable[[], list[Table]]
+    main: int
+
+
+@dataclass(frozen=True)
+class HeaderChoice:
+    """A region of ``Extraction.tables`` whose header is in doubt: its tables are
+    ``tables[start : start + count]`` (those of ``alternatives[0]``)."""
+
+    start: int
+    count: int
+    alternatives: tuple[Alternative, ...]
 
 
 @dataclass(frozen=True)
@@ -38,12 +69,24 @@ class Extraction:
 
     sheets_scanned: int
     tables: list[Table]  # includes tables with no data rows (rows == [])
+    choices: tuple[HeaderChoice, ...] = ()
+    findings: tuple[dict, ...] = ()  # warnings about hints that did not fit
+
+
+@dataclass
+class SheetLayout:
+    """The regions of one sheet (every strip), their tables and hint warnings."""
+
+    tables: list[Table]
+    choices: list[HeaderChoice]
+    findings: list[dict]
 
 
 def extract(
     path: Path,
     *,
     header_row: int | None = None,
+    header_rows: Mapping[str, int] | None = None,
     header_row_contains: Sequence[str] = (),
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
@@ -51,9 +94,12 @@ def extract(
 ) -> Extraction:
     """Read every allowed sheet of ``path`` and return its tables.
 
-    ``header_row`` (1-based) forces the header line on every sheet that has it;
-    otherwise the first row holding all of ``header_row_contains`` (case-insensitive
-    substrings) does; otherwise a heuristic finds each table's header block.
+    ``header_rows`` (``{sheet name: 1-based row}``, names case-insensitive) forces
+    the header line of one sheet, ``header_row`` of every sheet that has it; a
+    forced line that does not look like a header (empty, a lone title over a wider
+    table, data, nothing below) is ignored with a warning in ``findings``. Otherwise
+    the first row holding all of ``header_row_contains`` (case-insensitive
+    substrings) is the header; otherwise the layout heuristic finds each table.
     ``include``/``exclude`` are sheet names or globs, case-insensitive.
     ``progress("extract", rows)`` is called after each sheet with the number of sheet
     rows read so far (the engine's ``(phase, rows)`` convention).
@@ -62,110 +108,110 @@ def extract(
     """
     _total, sheets = read_sheets(Path(path), include, exclude)
     tables: list[Table] = []
+    choices: list[HeaderChoice] = []
+    findings: list[dict] = []
     done = rows = 0
     for sheet in sheets:
-        tables += sheet_tables(sheet, header_row, header_row_contains)
+        forced = sheet_hint(sheet.name, header_row, header_rows)
+        layout = sheet_layout(sheet, forced, header_row_contains)
+        offset = len(tables)
+        tables += layout.tables
+        choices += [
+            HeaderChoice(c.start + offset, c.count, c.alternatives)
+            for c in layout.choices
+        ]
+        findings += layout.findings
         done += 1
         rows += len(sheet.rows)
         if progress is not None:
             progress("extract", rows)
-    return Extraction(sheets_scanned=done, tables=tables)
+    return Extraction(done, tables, tuple(choices), tuple(findings))
 
 
 def sheet_tables(
     sheet: SheetData, header_row: int | None = None, contains: Sequence[str] = ()
 ) -> list[Table]:
-    """The tables of one sheet, in row order."""
-    rows = sheet.rows
-    if not rows:
-        return []
-    ks, shapes = kinds(rows)
-    hint = find_hint_row(rows, header_row, contains, sheet.row0)
-    merged = tuple(
-        (r0 - sheet.row0, c0 - sheet.col0, r1 - sheet.row0, c1 - sheet.col0)
-        for r0, c0, r1, c1 in sheet.merged
-    )
-    return [_table(sheet, b, merged, ks, shapes) for b in segment(rows, ks, hint)]
+    """The tables of one sheet as the layout picks them, in reading order."""
+    forced = (header_row, "hints.header_row") if header_row is not None else None
+    return sheet_layout(sheet, forced, contains).tables
 
 
-def _table(
-    sheet: SheetData, block: Block, merged, ks: list[str], shapes: list[Shape]
-) -> Table:
-    rows = sheet.rows
-    lines = range(block.header[0], block.header[1] + 1) if block.header else range(0)
-    body = range(block.body[0], block.body[1] + 1) if block.body else range(0)
-    c0, c1 = _span(shapes, lines, body)
-    # Merged header cells may reach beyond the written cells.
-    for r0, mc0, _r1, mc1 in merged:
-        if r0 in lines and mc0 <= c1 and mc1 >= c0:
-            c0, c1 = min(c0, mc0), max(c1, mc1)
-    width = len(rows[0])
-    c0, c1 = max(c0, 0), min(c1, width - 1)  # merges may reach past the used area
-    headers = (
-        header_texts(rows, lines.start, lines.stop - 1, c0, c1, merged)
-        if block.header
-        else (None,) * (c1 - c0 + 1)
-    )
-    data, numbers = _data_rows(rows, ks, body, c0, c1, width, sheet.row0)
-    first = lines.start if block.header else body.start
-    last = body.stop - 1 if block.body else lines.stop - 1
-    cols = tuple(range(c0 + sheet.col0, c1 + sheet.col0 + 1))
-    return Table(
-        sheet=sheet.name,
-        header_rows=(lines.start + sheet.row0 + 1, lines.stop + sheet.row0)
-        if block.header
-        else None,
-        columns=cols,
-        headers=headers,
-        rows=data,
-        row_numbers=numbers,
-        range=f"{column_letter(cols[0])}{first + sheet.row0 + 1}:"
-        f"{column_letter(cols[-1])}{last + sheet.row0 + 1}",
-    )
+def sheet_layout(
+    sheet: SheetData,
+    forced: tuple[int, str] | None = None,
+    contains: Sequence[str] = (),
+) -> SheetLayout:
+    """Tables, header choices and hint warnings of one sheet, strip by strip.
+
+    ``forced`` is ``(1-based row, the hint's name)``.
+    """
+    out = SheetLayout([], [], [])
+    if not sheet.rows:
+        return out
+    whole = kinds(sheet.rows)
+    spans = strips(sheet.rows, whole[1])
+    # One strip (nearly every sheet): no copy of the rows, no second pass.
+    parts = [sheet] if len(spans) == 1 else [sub_sheet(sheet, *s) for s in spans]
+    for part in parts:
+        ks, part_shapes = whole if part is sheet else kinds(part.rows)
+        typed = TypedRows(part.rows, ks)
+        hint = None
+        if forced is not None:
+            hint, warning = _forced_row(part, typed, forced)
+            if warning:
+                out.findings.append(warning)
+        if hint is None:
+            hint = find_hint_row(part.rows, None, contains, part.row0)
+        for region in segment(typed, hint):
+            _add_region(out, part, region, ks, part_shapes)
+    return out
 
 
-def _span(shapes: list[Shape], lines: range, body: range) -> tuple[int, int]:
-    # Distinct shapes only (a C-level set of a slice): a 100,000-row table has a
-    # handful of them.
-    distinct = set(shapes[lines.start : lines.stop]) | set(
-        shapes[body.start : body.stop]
-    )
-    used = [s for s in distinct if s.count]
-    if not used:
-        return 0, 0
-    return min(s.first for s in used), max(s.last for s in used)
+def _forced_row(
+    part: SheetData, typed: TypedRows, forced: tuple[int, str]
+) -> tuple[int | None, dict | None]:
+    row, name = forced
+    local = row - 1 - part.row0
+    if not 0 <= local < len(part.rows):
+        return None, None  # this strip does not reach the row: nothing to force
+    problem = hint_problem(typed, local)
+    if problem is None:
+        return local, None
+    return None, {
+        "sheet": part.name,
+        "row": row,
+        "field": None,
+        "code": "header_hint_unused",
+        "severity": "warning",
+        "message": f"{name} {row} ignored on sheet {part.name!r} "
+        f"(columns {column_letter(part.col0)}-"
+        f"{column_letter(part.col0 + len(part.rows[0]) - 1)}): {problem}; "
+        "the header was detected from the layout instead",
+    }
 
 
-def _data_rows(
-    rows: list[list],
-    ks: list[str],
-    body: range,
-    c0: int,
-    c1: int,
-    width: int,
-    row0: int,
-) -> tuple[list[list], list[int]]:
-    whole = c0 == 0 and c1 == width - 1
-    if whole and EMPTY not in ks[body.start : body.stop]:
-        # The common large case: no copying, no per-row Python work.
-        return rows[body.start : body.stop], list(
-            range(body.start + row0 + 1, body.stop + row0 + 1)
+def _add_region(out: SheetLayout, part, region: Region, ks, shapes) -> None:
+    def builder(choice) -> Callable[[], list[Table]]:
+        return lambda: build_tables(part, choice.blocks, ks, shapes)
+
+    first = build_tables(part, region.pick.blocks, ks, shapes)
+    if len(region.choices) > 1:
+        alternatives = tuple(
+            Alternative(
+                _header_rows(part, choice),
+                choice.score,
+                choice.features,
+                (lambda t=first: t) if n == 0 else builder(choice),
+                choice.main if choice.main is not None else 0,
+            )
+            for n, choice in enumerate(region.choices)
         )
-    data: list[list] = []
-    numbers: list[int] = []
-    for i in body:
-        if ks[i] == EMPTY:
-            continue  # spacer rows inside the data carry nothing
-        data.append(rows[i] if whole else rows[i][c0 : c1 + 1])
-        numbers.append(i + row0 + 1)
-    return data, numbers
+        out.choices.append(HeaderChoice(len(out.tables), len(first), alternatives))
+    out.tables += first
 
 
-def column_letter(index: int) -> str:
-    """0-based column index to its A1 letters (0 -> "A", 27 -> "AB")."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+def _header_rows(part: SheetData, choice) -> tuple[int, int] | None:
+    table = choice.table
+    if table is None or table.header is None:
+        return None
+    return table.header[0] + part.row0 + 1, table.header[1] + part.row0 + 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from runner.cellshape import VALUES, YEAR, text_class
 from runner.rowkinds import DATA, EMPTY, TEXT, header_like, is_missing, shape_of
 
 MAX_SPACERS = 2  # empty rows tolerated inside a header block
@@ -23,7 +24,8 @@ def column_profile(
     rows: list[list], ks: list[str], start: int, hi: int
 ) -> tuple[set[int], set[int], set[int]]:
     """Columns of the first data rows holding: numbers in at least half of them;
-    text in at least 80 %; numbers or missing-value marks (``(NA)``) in half."""
+    text in at least 80 %; numbers or missing-value marks (``(NA)``) in half.
+    Text shaped like a value (``1 051,8``, ``2024-05-01``) counts as a number."""
     nums: dict[int, int] = {}
     texts: dict[int, int] = {}
     marks: dict[int, int] = {}
@@ -35,7 +37,7 @@ def column_profile(
         for j, v in enumerate(rows[i]):
             if v is None:
                 continue
-            if v.__class__ is not str:
+            if v.__class__ is not str or _value_text(v):
                 nums[j] = nums.get(j, 0) + 1
             elif is_missing(v):
                 marks[j] = marks.get(j, 0) + 1
@@ -107,6 +109,8 @@ def find_header(
         s = shape_of(rows[j])
         if s.count == 1 and s.first <= left:
             break  # a title, unit line or note above the header
+        if form_line(rows[j]):
+            break  # "Prepared by: | J. Smith" sits above tables, never in a header
         first = j
         spacers = 0
     return last, first, data
@@ -195,9 +199,28 @@ def _last_header_line(
 def _labels(row: list, value_cols: set[int]) -> bool:
     for c in value_cols:
         v = row[c]
-        if v is not None and not (v.__class__ is str and is_missing(v)):
+        if v is not None and not (
+            v.__class__ is str and (is_missing(v) or v.strip() in _DOTS)
+        ):
             return True
     return False
+
+
+_DOTS = {".", "..", "...", "\u2026"}  # "no figure" marks, not labels
+
+
+def _value_text(v: str) -> bool:
+    cls = text_class(v)
+    return cls in VALUES and cls != YEAR
+
+
+def form_line(row: list) -> bool:
+    """``Prepared by: | J. Smith``: a label ending in a colon and one value."""
+    s = shape_of(row)
+    if s.count != 2:
+        return False
+    v = row[s.first]
+    return v.__class__ is str and v.rstrip().endswith(":")
 
 
 def find_hint_row(
@@ -264,4 +287,10 @@ def _text(v: object) -> str | None:
     return text or None
 
 
-__all__ = ["column_profile", "find_header", "find_hint_row", "header_texts"]
+__all__ = [
+    "column_profile",
+    "find_header",
+    "find_hint_row",
+    "form_line",
+    "header_texts",
+]

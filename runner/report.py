@@ -12,6 +12,8 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
+from runner.headerchoice import public_candidates
+
 MAX_FINDINGS = 10_000  # the Issues sheet has them all; the JSON stays readable
 
 
@@ -26,8 +28,16 @@ def table_report(
     scores: Sequence[Sequence[float]] | None,
     features: Sequence[Sequence[int]] | None,
     mapping: Sequence[int | None] | None,
+    decision: Any = None,
 ) -> dict[str, Any]:
-    """One entry of `report["tables"]`; `scores` etc. are None for unscored tables."""
+    """One entry of `report["tables"]`; `scores` etc. are None for unscored tables.
+
+    `data_rows` lists the table's data rows as inclusive `[first, last]` runs of
+    sheet rows; `header_choice` (None unless the header was in doubt) says how it
+    was chosen: `by` "layout" or "fields", and the `candidates` considered, the
+    chosen one first, each with its `header_row`, `header_rows`, `layout` score and
+    `fields` total (the config's mapped score with that header).
+    """
     columns = []
     # Left to right on the sheet, whatever order the table presents columns in.
     for j in sorted(range(len(table.columns)), key=lambda j: table.columns[j]):
@@ -56,7 +66,27 @@ def table_report(
         "columns": columns,
         "unmapped_fields": [k for k in field_keys if k not in mapped],
         "rows": len(table.rows),
+        "data_rows": row_runs(table.row_numbers),
+        "header_choice": None
+        if decision is None
+        else {"by": decision.by, "candidates": public_candidates(decision.candidates)},
     }
+
+
+def row_runs(numbers: Sequence[int]) -> list[list[int]]:
+    """Ascending row numbers as inclusive ``[first, last]`` runs (compact for large
+    tables: a 100,000-row table without gaps is one run)."""
+    if not numbers:
+        return []
+    if numbers[-1] - numbers[0] + 1 == len(numbers):
+        return [[numbers[0], numbers[-1]]]  # no gaps: the common large case
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return runs
 
 
 def build_report(

@@ -35,6 +35,7 @@ class Shape:
     texts: int  # str cells
     ints_only: bool  # every numeric cell is an int (so it may be a year)
     numeric: int  # numeric / date / bool cells
+    mask: int  # bit j set when cell j is non-empty (finds empty columns)
 
 
 _cache: dict[tuple, Shape] = {}
@@ -61,6 +62,7 @@ def _make_shape(key: tuple) -> Shape:
         texts=sum(1 for t in key if t is str),
         ints_only=all(t is int for t in numeric),
         numeric=len(numeric),
+        mask=sum(1 << i for i in idx),
     )
 
 

@@ -91,12 +91,21 @@ def test_report_has_the_spec_shape_and_content(files, tmp_path):
     roster = [t for t in report["tables"] if t["rows"]][0]
     assert list(roster) == [
         "sheet", "range", "header_row", "header_rows", "columns", "unmapped_fields",
-        "rows",
+        "rows", "data_rows", "header_choice",
     ]  # fmt: skip
     assert roster["sheet"] == "Roster"
     assert roster["range"] == "B4:E7"
     assert (roster["header_row"], roster["header_rows"]) == (4, [4, 4])
-    assert roster["rows"] == 3
+    assert roster["rows"] == 3 and roster["data_rows"] == [[5, 7]]
+    choice = roster["header_choice"]
+    assert choice["by"] == "layout"
+    assert choice["candidates"][0] == {
+        "header_row": 4, "header_rows": [4, 4], "layout": choice["candidates"][0][
+            "layout"], "fields": 3.0,
+    }  # fmt: skip
+    assert None in [c["header_row"] for c in choice["candidates"]]  # "no header"
+    title = report["tables"][0]
+    assert (title["rows"], title["data_rows"], title["header_choice"]) == (0, [], None)
     assert roster["unmapped_fields"] == ["phone"]
     assert [(c["column"], c["header"], c["field"]) for c in roster["columns"]] == [
         ("B", "Member Name", "name"),

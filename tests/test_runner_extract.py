@@ -47,7 +47,7 @@ def test_title_notes_header_data_totals(tmp_path):
     ]
     ex = extract(make_book(tmp_path / "a.xlsx", {"Roster": rows}))
     assert ex.sheets_scanned == 1
-    title, table, notes = ex.tables
+    title, table, totals, notes = ex.tables
     assert title.rows == [] and title.header_rows == (1, 2)
     assert notes.rows == [] and notes.headers == ("Source: the club office",)
     assert table.header_rows == (4, 4)
@@ -57,9 +57,10 @@ def test_title_notes_header_data_totals(tmp_path):
         0
     ] == [1, "Ann", dt.date(2024, 1, 2), 10.5]
     assert table.rows[1][3] == 20 and type(table.rows[1][3]) is int
-    assert table.rows[-1] == ["Total", None, None, 30.5]  # totals row stays data
-    assert table.row_numbers == [5, 6, 7]
-    assert table.range == "A4:D7"
+    # A totals row is not a member: a data-less block of its own, not data.
+    assert table.row_numbers == [5, 6]
+    assert table.range == "A4:D6"
+    assert totals.rows == [] and totals.header_rows == (7, 7)
 
 
 def test_offset_start_and_blank_column_inside(tmp_path):

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def load_bench():
     spec = importlib.util.spec_from_file_location(
-        "bench_headers", ROOT / "bench" / "headers.py"
+        "bench_headers", ROOT / "bench" / "strudel.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

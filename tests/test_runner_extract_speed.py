@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def write_rows(path: Path, rows: list[list[str]]) -> None:
     spec = importlib.util.spec_from_file_location(
-        "bench_headers", ROOT / "bench" / "headers.py"
+        "bench_headers", ROOT / "bench" / "strudel.py"
     )
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
