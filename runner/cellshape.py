@@ -67,6 +67,8 @@ _YEAR_TEXT = re.compile(r"^(1[89]\d\d|20\d\d|2100)$")
 # 2006-2007, 51 000-100 000, 12000 - 19999: a range of numbers is a bin label.
 _RANGE = re.compile(r"^\d[\d,. \u00a0]*\s?[-\u2013]\s?\d[\d,. \u00a0]*$")
 _US_PHONE7 = re.compile(r"^\d{3}-\d{4}$")
+# 555.123.4567 would read as a number with a decimal part: a phone number first.
+_US_PHONE = re.compile(r"^\(?\d{3}\)?[.\- ]\d{3}[.\- ]\d{4}$")
 # (1,000), (000), ($1,000,000): "in thousands" and the like, a unit, not a value.
 _UNIT = re.compile(r"^\((?:\$?1,000(?:,000)*|000|\$?1 000(?: 000)*)\)$")
 
@@ -126,6 +128,8 @@ def _with_digits(s: str, digits: int) -> str:
         return WORDS
     if _DATE.match(s):
         return DATE
+    if _US_PHONE.match(s):
+        return PHONE
     if _NUMBER.match(s):
         # A digit string with a leading zero is a code (ZIP 02134, ID 000123).
         if s[0] == "0" and len(s) > 1 and s.isdigit():

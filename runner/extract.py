@@ -19,7 +19,7 @@ from pathlib import Path
 
 from runner.blocks import Region
 from runner.headers import find_hint_row
-from runner.hints import hint_problem, sheet_hint
+from runner.hints import Forced, hint_problem, sheet_hint
 from runner.readers import SheetData, WorkbookError, read_sheets
 from runner.rowkinds import kinds
 from runner.strips import strips
@@ -86,7 +86,7 @@ def extract(
     path: Path,
     *,
     header_row: int | None = None,
-    header_rows: Mapping[str, int] | None = None,
+    header_rows: Mapping[str, int | Sequence[int]] | None = None,
     header_row_contains: Sequence[str] = (),
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
@@ -94,10 +94,11 @@ def extract(
 ) -> Extraction:
     """Read every allowed sheet of ``path`` and return its tables.
 
-    ``header_rows`` (``{sheet name: 1-based row}``, names case-insensitive) forces
-    the header line of one sheet, ``header_row`` of every sheet that has it; a
-    forced line that does not look like a header (empty, a lone title over a wider
-    table, data, nothing below) is ignored with a warning in ``findings``. Otherwise
+    ``header_rows`` (``{sheet name: 1-based row or [first, last]}``, names
+    case-insensitive) forces the header of one sheet, ``header_row`` a one-line
+    header on every sheet that has the row; a forced last line that does not look
+    like a header (empty, a lone title over a wider table, data, nothing below) is
+    ignored with a warning in ``findings``. Otherwise
     the first row holding all of ``header_row_contains`` (case-insensitive
     substrings) is the header; otherwise the layout heuristic finds each table.
     ``include``/``exclude`` are sheet names or globs, case-insensitive.
@@ -132,18 +133,16 @@ def sheet_tables(
     sheet: SheetData, header_row: int | None = None, contains: Sequence[str] = ()
 ) -> list[Table]:
     """The tables of one sheet as the layout picks them, in reading order."""
-    forced = (header_row, "hints.header_row") if header_row is not None else None
+    forced = None if header_row is None else (header_row, header_row, "header_row")
     return sheet_layout(sheet, forced, contains).tables
 
 
 def sheet_layout(
-    sheet: SheetData,
-    forced: tuple[int, str] | None = None,
-    contains: Sequence[str] = (),
+    sheet: SheetData, forced: Forced | None = None, contains: Sequence[str] = ()
 ) -> SheetLayout:
     """Tables, header choices and hint warnings of one sheet, strip by strip.
 
-    ``forced`` is ``(1-based row, the hint's name)``.
+    ``forced`` is a header block ``(first row, last row, the hint's name)``.
     """
     out = SheetLayout([], [], [])
     if not sheet.rows:
@@ -161,22 +160,24 @@ def sheet_layout(
             if warning:
                 out.findings.append(warning)
         if hint is None:
-            hint = find_hint_row(part.rows, None, contains, part.row0)
+            row = find_hint_row(part.rows, None, contains, part.row0)
+            hint = None if row is None else (row, row)
         for region in segment(typed, hint):
             _add_region(out, part, region, ks, part_shapes)
     return out
 
 
 def _forced_row(
-    part: SheetData, typed: TypedRows, forced: tuple[int, str]
-) -> tuple[int | None, dict | None]:
-    row, name = forced
+    part: SheetData, typed: TypedRows, forced: Forced
+) -> tuple[tuple[int, int] | None, dict | None]:
+    first, row, name = forced
     local = row - 1 - part.row0
     if not 0 <= local < len(part.rows):
         return None, None  # this strip does not reach the row: nothing to force
-    problem = hint_problem(typed, local)
+    top = min(local, max(0, first - 1 - part.row0))
+    problem = hint_problem(typed, top, local)
     if problem is None:
-        return local, None
+        return (top, local), None
     return None, {
         "sheet": part.name,
         "row": row,

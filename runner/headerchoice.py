@@ -167,6 +167,8 @@ def _uncertain(table, alts, n, total, contenders, ranked) -> dict[str, Any] | No
     runner_up = alts[(others or ranked)[0][0]].header_rows
     row = table.header_rows[1] if table.header_rows else None
     alternative = runner_up[1] if runner_up else None
+    # What "use row N as header" writes to hints.header_rows[sheet]: the block.
+    alternative_rows = list(runner_up) if runner_up else None
     where = f"row {row}" if row else "no header"
     other = f"row {alternative}" if alternative else "no header"
     return {
@@ -178,6 +180,7 @@ def _uncertain(table, alts, n, total, contenders, ranked) -> dict[str, Any] | No
         "message": f"header of the table at {table.range}: chose {where}, "
         f"{other} is close ({reason})",
         "alternative": alternative,
+        "alternative_rows": alternative_rows,
     }
 
 

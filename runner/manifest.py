@@ -29,7 +29,13 @@ TOP_LEVEL_KEYS = (
     "pins",
     "capabilities",
 )
-HINT_KEYS = ("header_row", "header_row_contains", "sheets", "sample_rows")
+HINT_KEYS = (
+    "header_row",
+    "header_rows",
+    "header_row_contains",
+    "sheets",
+    "sample_rows",
+)
 TABLE_KEYS = ("transform", "validators")
 CAPABILITY_KEYS = ("allow_network", "allow_llm", "resources")
 DEFAULT_MIN_SCORE = 1.0
@@ -277,6 +283,7 @@ def _check_hints(hints: object) -> list[str]:
     row = hints.get("header_row")
     if row is not None and (not _is_int(row) or row < 1):
         problems.append("hints.header_row: must be null or a positive integer")
+    problems += _check_header_rows(hints.get("header_rows"))
     if "header_row_contains" in hints and not _is_str_list(
         hints["header_row_contains"]
     ):
@@ -295,6 +302,45 @@ def _check_hints(hints: object) -> list[str]:
                 elif not _is_str_list(sheets[k]):
                     problems.append(f"hints.sheets.{k}: must be a list of strings")
     return problems
+
+
+def _check_header_rows(rows: object) -> list[str]:
+    """``hints.header_rows``: ``{sheet name: row}`` where row is a 1-based row (a
+    one-line header) or ``[first, last]`` (a header block); one entry per sheet
+    (names compare case-insensitively, as Excel's do)."""
+    if rows is None:
+        return []
+    if not isinstance(rows, Mapping):
+        return ["hints.header_rows: must be an object {sheet name: row number}"]
+    problems = []
+    seen: dict[str, str] = {}
+    for name, row in rows.items():
+        if not name.strip():
+            problems.append("hints.header_rows: sheet names must not be empty")
+            continue
+        key = name.casefold()
+        if key in seen:
+            problems.append(
+                f"hints.header_rows[{name!r}]: the same sheet as {seen[key]!r}"
+            )
+        seen.setdefault(key, name)
+        if not _row_or_block(row):
+            problems.append(
+                f"hints.header_rows[{name!r}]: must be a positive integer or "
+                "[first, last] with 1 <= first <= last"
+            )
+    return problems
+
+
+def _row_or_block(row: object) -> bool:
+    if _is_int(row):
+        return row >= 1
+    return (
+        isinstance(row, list)
+        and len(row) == 2
+        and all(_is_int(r) for r in row)
+        and 1 <= row[0] <= row[1]
+    )
 
 
 def _check_capabilities(caps: object) -> list[str]:

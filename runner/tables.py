@@ -26,19 +26,21 @@ LOOKAHEAD = 15  # rows searched below a candidate header for data
 _TOTAL = re.compile(r"^\s*(grand\s+|sub-?)?totals?\b|^\s*sum\b", re.IGNORECASE)
 
 
-def segment(typed: TypedRows, hint: int | None = None) -> list[Region]:
-    """Regions of a sheet in row order; ``hint`` is a forced header row."""
+def segment(typed: TypedRows, hint: tuple[int, int] | None = None) -> list[Region]:
+    """Regions of a sheet in row order; ``hint`` is a forced header block
+    ``(first, last)`` of local rows."""
     n = len(typed.rows)
-    if hint is None or not 0 <= hint < n:
+    if hint is None or not 0 <= hint[0] <= hint[1] < n:
         return _segment(typed, 0, n)
-    regions = _segment(typed, 0, hint)
+    first, last = hint
+    regions = _segment(typed, 0, first)
     ks = typed.ks
-    data = next((i for i in range(hint + 1, n) if ks[i] != EMPTY), None)
+    data = next((i for i in range(last + 1, n) if ks[i] != EMPTY), None)
     if data is None:
-        return regions + [fixed([Block((hint, hint), None)])]
+        return regions + [fixed([Block(hint, None)])]
     end = _body_end(typed, data, n, text_ok=True)
     end, tail = _split_totals(typed, data, end)
-    regions.append(fixed([Block((hint, hint), (data, end)), *tail]))
+    regions.append(fixed([Block(hint, (data, end)), *tail]))
     return regions + _segment(typed, _after(tail, end) + 1, n)
 
 

@@ -1,22 +1,26 @@
-"""Header detection on every Strudel SAUS and Troy record (bench/headers.py).
+"""Header detection on every Strudel SAUS and Troy record (bench/strudel.py).
 
-Floors sit a few points below what the heuristic reaches (SAUS 98.7 %, Troy 98.0 %
-when written), so a regression fails while harmless tweaks pass.
+Floors sit a few points below what the extractor reaches (SAUS 98.7 %, Troy 99.5 %
+with the shipped weights, in-sample: ``bench/headers.py`` prints these and the
+cross-wise figures), so a regression fails while harmless tweaks pass.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / ".." / "shared" / "data" / "strudel"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def load_bench():
     spec = importlib.util.spec_from_file_location(
-        "bench_headers", ROOT / "bench" / "strudel.py"
+        "bench_strudel", ROOT / "bench" / "strudel.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -25,6 +29,8 @@ def load_bench():
 
 @pytest.mark.parametrize(("corpus", "floor"), [("saus", 0.95), ("troy", 0.95)])
 def test_last_header_line_found_on_real_tables(tmp_path, corpus, floor):
+    if not (DATA / f"{corpus}.jl.gz").exists() and not IN_CI:
+        pytest.skip(f"the Strudel data is not at {DATA} (../shared/data/strudel)")
     bench = load_bench()
     hits, total, misses = bench.evaluate(bench.load(corpus), tmp_path)
     assert total == {"saus": 223, "troy": 199}[corpus]
