@@ -91,7 +91,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tune-seed", type=int, default=1)
     parser.add_argument("--heldout-seed", type=int, default=2024)
-    parser.add_argument("--books", type=int, default=200, help="rosters per seed")
+    parser.add_argument("--books", type=int, default=300, help="rosters per seed")
     parser.add_argument("--verbose", action="store_true", help="list every miss")
     parser.add_argument("--tune", action="store_true", help="print tuned weights")
     parser.add_argument(

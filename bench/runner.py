@@ -1,6 +1,7 @@
 """Benchmark: ``ade run`` end to end against the I/O floor, measured in one run.
 
     .venv/bin/python bench/runner.py [--rows N] [--repeat 3] [--keep DIR] [--profile]
+        [--baseline CHECKOUT]
 
 Generates a workbook (2 title rows and a spacer above the header, 8 target fields and
 4 distractor columns of mixed types) and a config package with 8 column scripts, then
@@ -13,6 +14,9 @@ Prints wall and CPU time (CPU is the steadier number when other work shares the
 machine), the ratios (a)/(b), and peak RSS (``wait4`` of each process, which includes
 the sandbox worker it waited for). Targets: ≤ 1.2× floor and < 300 MB.
 ``--profile`` also runs the engine in-process under cProfile and prints the top 25.
+``--baseline CHECKOUT`` (e.g. ``git worktree add --detach /tmp/base main``) also
+runs (c) the same CLI from that checkout, interleaved with (a) and (b), on the same
+workbook and config, and prints (a)/(c): a change's cost measured in one run.
 """
 
 from __future__ import annotations
@@ -159,12 +163,14 @@ def floor(source: Path, dest: Path) -> int:
     return len(rows)
 
 
-def timed(cmd: list[str]) -> tuple[float, int, subprocess.CompletedProcess, float]:
+def timed(
+    cmd: list[str], cwd: Path = ROOT
+) -> tuple[float, int, subprocess.CompletedProcess, float]:
     """Wall seconds, peak RSS in bytes (the process and children it waited for), the
     completed process, and CPU seconds (user + system, children included)."""
     started = time.perf_counter()
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     out, err = proc.stdout.read(), proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -193,6 +199,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="Work dir to keep (and reuse).")
     parser.add_argument("--repeat", type=int, default=3, help="Best of N (default 3)")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--baseline", type=Path, help="a checkout to compare with")
     parser.add_argument("--floor", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor:  # the child process of measurement (b)
@@ -216,8 +223,11 @@ def main() -> None:
                "--timeout", "600"]  # fmt: skip
     floor_cmd = [py, str(Path(__file__).resolve()), "--floor", str(source),
                  str(work / "floor.xlsx")]  # fmt: skip
+    base_cmd = [*ade_cmd[:-4], "--report", str(work / "base-report.json"),
+                "--timeout", "600"]  # fmt: skip
+    base_cmd[base_cmd.index("-o") + 1] = str(work / "base-out.xlsx")
     # Interleaved and best-of-N: other work on a 2-core machine skews single runs.
-    ade_runs, floor_runs = [], []
+    ade_runs, floor_runs, base_runs = [], [], []
     for _ in range(args.repeat):
         ade_runs.append(timed(ade_cmd))
         if ade_runs[-1][2].returncode != 0:
@@ -225,6 +235,10 @@ def main() -> None:
         floor_runs.append(timed(floor_cmd))
         if floor_runs[-1][2].returncode != 0:
             sys.exit(f"floor failed: {floor_runs[-1][2].stderr.decode().strip()}")
+        if args.baseline:
+            base_runs.append(timed(base_cmd, cwd=args.baseline))
+            if base_runs[-1][2].returncode != 0:
+                sys.exit(f"baseline failed: {base_runs[-1][2].stderr.decode()}")
     ade_s, ade_rss, ade, ade_cpu = min(ade_runs, key=lambda r: r[0])
     floor_s, floor_rss, _, floor_cpu = min(floor_runs, key=lambda r: r[0])
     ade_cpu = min(r[3] for r in ade_runs)
@@ -250,6 +264,14 @@ def main() -> None:
         f"ratio a/b: wall {ade_s / floor_s:.2f}x, CPU {ade_cpu / floor_cpu:.2f}x "
         f"(target <= 1.2x); peak {ade_rss / 2**20:.0f} MB (target < 300 MB)"
     )
+    if base_runs:
+        base_s = min(r[0] for r in base_runs)
+        base_cpu = min(r[3] for r in base_runs)
+        base_rss = max(r[1] for r in base_runs)
+        print(f"{'(c) baseline ' + args.baseline.name:26}{base_s:8.2f}{base_cpu:8.2f}"
+              f"{base_rss / 2**20:13.0f}")  # fmt: skip
+        print(f"ratio a/c: wall {ade_s / base_s:.2f}x, CPU {ade_cpu / base_cpu:.2f}x "
+              f"(this checkout against {args.baseline})")  # fmt: skip
     if args.profile:
         profile(config, source, work / "profiled.xlsx")
 

@@ -29,17 +29,17 @@ WEIGHTS: dict[str, float] = {
     "prior": 3.0,
     "none": -8.0,
     "offset": -0.5,
-    "differ": 3.0,
+    "differ": 4.0,
     "agree": -4.0,
     "repeat": -8.0,
     "coverage": 0.0,
     "values": -2.0,
-    "long": -3.0,
+    "long": -2.0,
     "single": -0.5,
     "next_differ": -4.0,
     "gap": 2.0,
-    "case": 0.5,
-    "lines": -0.5,
+    "case": 1.5,
+    "lines": -0.25,
 }
 
 Lead = Callable[[int, int], list[Block]]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runner import detect, mapping
-from runner.context import Context
+from runner.context import Context, ScriptError
 from runner.evidence import FEATURES
 from runner.package import Package
 
@@ -86,7 +86,14 @@ def _decide(choice, pkg, states, ctx, sample_rows) -> tuple[list[Any], Decision]
     for n in order:
         built = alts[n].tables()
         main = built[alts[n].main]
-        total, matrices, logs = _fields_total(main, pkg, states, ctx, sample_rows)
+        since, dropped = len(ctx.logs), ctx.dropped
+        try:
+            total, matrices, logs = _fields_total(main, pkg, states, ctx, sample_rows)
+        except ScriptError:
+            if n == 0:
+                raise  # the layout's own choice: the run would fail on it anyway
+            ctx.take_logs(since, dropped)
+            continue  # a detector that cannot read this candidate rules it out
         trials.append((n, built, total, matrices, logs))
     # The layout's best (equal layout scores: the higher fields total) stands
     # unless another candidate's fields total beats it by more than a tie, where a

@@ -6,7 +6,7 @@ MONEY = re.compile(r"^\$?\d{1,3}([,.]?\d{3})*([.,]\d{1,2})?$")
 
 
 def detect_header(*, header, **_):
-    return header_score(header, ("amount", "dues", "remittance", "fee", "paid"))
+    return header_score(header, ("amount", "dues paid", "remittance", "fee", "paid"))
 
 
 def detect_values(*, values, **_):
