@@ -54,9 +54,11 @@ def items_of(extraction, truths: Iterable[tuple[Where, int | None, int]]) -> lis
             found = _fixed_answer(extraction.tables, where, first_data)
             out.append(Item(last, (), found))
             continue
+        # In generation order, not the shipped weights' order: ties then fall the
+        # same way whatever weights the extraction ran with.
         options = tuple(
             (a.header_rows[1] if a.header_rows else None, a.features)
-            for a in choice.alternatives
+            for a in sorted(choice.alternatives, key=lambda a: a.order)
         )
         out.append(Item(last, options))
     return out

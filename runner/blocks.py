@@ -32,6 +32,7 @@ class Choice:
     score: float = 0.0
     features: tuple[float, ...] = ()
     main: int | None = None
+    order: int = 0  # generation order: the heuristic's own choice is 0
 
     @property
     def table(self) -> Block | None:

@@ -105,7 +105,8 @@ def table_region(
         above = lead(lo, c_first)
         blocks = (*above, Block(header, (c_data, end)), *tail)
         value = score(feats, weights)
-        choices.append((-value, n, Choice(blocks, c_last, value, feats, len(above))))
+        choice = Choice(blocks, c_last, value, feats, len(above), n)
+        choices.append((-value, n, choice))
     choices.sort(key=lambda t: (t[0], t[1]))
     return Region(tuple(c for _, _, c in choices))
 

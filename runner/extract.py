@@ -51,6 +51,7 @@ class Alternative:
     features: tuple[float, ...]
     tables: Callable[[], list[Table]]
     main: int
+    order: int  # generation order (ties of ``score`` go to the lower)
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,7 @@ def _add_region(out: SheetLayout, part, region: Region, ks, shapes) -> None:
                 choice.features,
                 (lambda t=first: t) if n == 0 else builder(choice),
                 choice.main if choice.main is not None else 0,
+                choice.order,
             )
             for n, choice in enumerate(region.choices)
         )
