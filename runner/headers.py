@@ -165,6 +165,11 @@ def _column_heads(row: list, first: int, texty: set[int]) -> bool:
     if not texty or min(texty) >= first or row[min(texty)] is not None:
         return False
     nums = [v for v in row if v is not None and v.__class__ is not str]
+    # Only a run of one kind can rise: numbers with dates (or bools) cannot be
+    # compared, and raised TypeError here on a roster row with an amount and a date.
+    kinds_ = {dt.date if isinstance(v, dt.date) else type(v) for v in nums}
+    if kinds_ - {int, float} and len(kinds_) > 1 or bool in kinds_:
+        return False
     return len(nums) >= 3 and all(a < b for a, b in zip(nums, nums[1:], strict=False))
 
 

@@ -143,3 +143,13 @@ def test_a_blank_column_inside_one_table_does_not_split_it(tmp_path):
     rows += [[f"C{i}", None, i, i * 1.5] for i in range(1, 5)]
     (table,) = extract(make_book(tmp_path / "j.xlsx", {"S": rows})).tables
     assert table.columns == (0, 1, 2, 3) and table.row_numbers == [2, 3, 4, 5]
+
+
+def test_a_first_row_of_amounts_and_dates_is_data_not_a_crash(tmp_path):
+    # A roster row missing its name, with an amount, a date and a number: the
+    # "rising column years" check compared a float with a date (TypeError).
+    rows = [[None, 12.5, dt.date(2020, 1, 2), 7.0]]
+    rows += [[n, 13.5 + i, dt.date(2020, 2 + i, 3), 8.0 + i] for i, n in
+             enumerate(["Ann", "Bob", "Cy"])]  # fmt: skip
+    (table,) = extract(make_book(tmp_path / "k.xlsx", {"S": rows})).tables
+    assert table.header_rows is None and table.row_numbers == [1, 2, 3, 4]
