@@ -13,7 +13,15 @@ import datetime as dt
 from collections.abc import Sequence
 
 from runner.cellshape import VALUES, YEAR, text_class
-from runner.rowkinds import DATA, EMPTY, TEXT, header_like, is_missing, shape_of
+from runner.rowkinds import (
+    DATA,
+    EMPTY,
+    TEXT,
+    form_line,
+    header_like,
+    is_missing,
+    shape_of,
+)
 
 MAX_SPACERS = 2  # empty rows tolerated inside a header block
 _SAMPLE = 20  # data rows inspected to learn the table's numeric columns
@@ -219,15 +227,6 @@ def _value_text(v: str) -> bool:
     return cls in VALUES and cls != YEAR
 
 
-def form_line(row: list) -> bool:
-    """``Prepared by: | J. Smith``: a label ending in a colon and one value."""
-    s = shape_of(row)
-    if s.count != 2:
-        return False
-    v = row[s.first]
-    return v.__class__ is str and v.rstrip().endswith(":")
-
-
 def find_hint_row(
     rows: list[list], header_row: int | None, contains: Sequence[str], row0: int
 ) -> int | None:
@@ -292,10 +291,4 @@ def _text(v: object) -> str | None:
     return text or None
 
 
-__all__ = [
-    "column_profile",
-    "find_header",
-    "find_hint_row",
-    "form_line",
-    "header_texts",
-]
+__all__ = ["column_profile", "find_header", "find_hint_row", "header_texts"]

@@ -119,3 +119,12 @@ def header_like(row: list) -> bool:
     if len(texts) >= 2:
         return True
     return kind_of(row) == YEARS
+
+
+def form_line(row: list) -> bool:
+    """``Prepared by: | J. Smith``: a label ending in a colon and one value."""
+    s = shape_of(row)
+    if s.count != 2:
+        return False
+    v = row[s.first]
+    return v.__class__ is str and v.rstrip().endswith(":")

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from runner.blocks import Block, Region, fixed
 from runner.candidates import table_region
-from runner.headers import form_line
-from runner.rowkinds import EMPTY, header_like, shape_of
+from runner.rowkinds import EMPTY, form_line, header_like, shape_of
 from runner.typed import TypedRows
 
 
