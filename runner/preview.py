@@ -14,6 +14,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from runner.hints import sheet_hint
+
 MAX_ROWS = 20  # rows per table
 MAX_CELLS = 2000  # cells over every table
 MAX_TABLES = 10
@@ -47,7 +49,7 @@ def build_preview(
                 "table": i,
                 "sheet": table.sheet,
                 "header_rows": list(table.header_rows) if table.header_rows else None,
-                "forced_header": _forced(table, hints),
+                "forced_header": _forced(table, hints, findings),
                 "total_rows": len(table.row_numbers),
                 "rows": rows,
                 "skipped_above": _skipped_above(tables, i),
@@ -80,11 +82,28 @@ def _row(table, columns, fields, r: int, issues: dict) -> dict[str, Any]:
     }
 
 
-def _forced(table, hints: Mapping[str, Any]) -> bool:
-    """Did ``hints.header_row`` put this table's header where it is?"""
-    forced = hints.get("header_row") if isinstance(hints, Mapping) else None
-    return bool(
-        isinstance(forced, int) and table.header_rows and table.header_rows[1] == forced
+def _forced(
+    table, hints: Mapping[str, Any], findings: Sequence[Mapping[str, Any]]
+) -> bool:
+    """Did a hint (``hints.header_rows`` for the table's sheet, else
+    ``hints.header_row``) put this table's header where it is? A hint the extractor
+    ignored (a ``header_hint_unused`` warning) did not."""
+    if not isinstance(hints, Mapping) or not table.header_rows:
+        return False
+    row = hints.get("header_row")
+    rows = hints.get("header_rows")
+    forced = sheet_hint(
+        table.sheet,
+        row if isinstance(row, int) else None,
+        rows if isinstance(rows, Mapping) else None,
+    )
+    if forced is None or table.header_rows[1] != forced[1]:
+        return False
+    return not any(
+        f.get("code") == "header_hint_unused"
+        and f.get("sheet") == table.sheet
+        and f.get("row") == forced[1]
+        for f in findings
     )
 
 

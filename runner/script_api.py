@@ -86,7 +86,8 @@ HOOKS: tuple[Hook, ...] = (
     Hook(
         "detect",
         "columns/<key>.py",
-        "once per physical column of every table",
+        "once per physical column of every table (where a table's header is in "
+        "doubt, once per header candidate too: keep detectors free of side effects)",
         (
             Arg("header", "str | None", "the column's header text (None without one)"),
             Arg(

@@ -150,6 +150,7 @@ def test_the_readme_draft_hint_on_another_workbook_is_a_report_warning(tmp_path)
     report = run(package(tmp_path, header_row=1), make_book(tmp_path / "e.xlsx",
                  {"Roster": ROSTER}), None)  # fmt: skip
     assert data_table(report, "Roster")["header_row"] == 3
+    assert report["preview"]["tables"][0]["forced_header"] is False  # not applied
     (warning,) = warnings(report, "header_hint_unused")
     assert (warning["row"], warning["severity"]) == (1, "warning")
     assert "hints.header_row 1 ignored on sheet 'Roster'" in warning["message"]
@@ -185,6 +186,8 @@ def test_a_doubtful_header_is_reported_and_the_runner_up_can_be_forced(tmp_path)
     again = run(package(tmp_path / "b", **hints), book, None)
     forced = data_table(again, "Sheet 1")
     assert forced["header_rows"] == finding["alternative_rows"]
+    assert again["preview"]["tables"][0]["forced_header"] is True
+    assert report["preview"]["tables"][0]["forced_header"] is False
     assert forced["header_choice"] is None  # forced: nothing left to choose
     assert warnings(again, "header_uncertain") == []
     assert warnings(again, "header_hint_unused") == []
