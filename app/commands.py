@@ -119,16 +119,29 @@ def token_group():
     default=None,
     help="Role in --workspace (default admin).",
 )
+@click.option(
+    "--worker",
+    is_flag=True,
+    help="A worker token: only the worker calls of stateless job workers.",
+)
 @with_appcontext
-def token_create(name, workspace_ref, role):
+def token_create(name, workspace_ref, role, worker):
     """Create a token and print its secret alone on stdout.
 
     Without --workspace it is an instance-admin token; a --role then would be
-    silently ignored (the token would be an admin), so it is refused.
+    silently ignored (the token would be an admin), so it is refused. --worker
+    makes an instance-wide worker token (for ``ade worker --api``).
     """
     from app.services.access import find_workspace
     from app.services.tokens import create_token
 
+    if worker:
+        if workspace_ref or role:
+            raise click.UsageError("--worker takes neither --workspace nor --role")
+        with _session() as session:
+            _token, secret = create_token(session, name, "worker")
+        click.echo(secret)
+        return
     if workspace_ref is None and role not in (None, "admin"):
         raise click.UsageError(
             "--role needs --workspace (without it the token is an instance admin)"

@@ -35,6 +35,7 @@ def load_settings(env: dict[str, str] | None = None) -> dict:
     env = dict(os.environ if env is None else env)
     data_dir = Path(env.get("ADE_DATA_DIR") or "./data").resolve()
     database_url = env.get("ADE_DATABASE_URL") or f"sqlite:///{data_dir / 'ade.db'}"
+    cache_home = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or "/") / ".cache")
     return {
         "DATA_DIR": data_dir,
         "DATABASE_URL": database_url,
@@ -48,6 +49,19 @@ def load_settings(env: dict[str, str] | None = None) -> dict:
         "JOB_HEARTBEAT_TIMEOUT": _int(env, "ADE_JOB_HEARTBEAT_TIMEOUT", 30),
         "BROKER_URL": env.get("ADE_BROKER_URL") or "redis://127.0.0.1:6379/0",
         "BROKER_PREFIX": env.get("ADE_BROKER_PREFIX") or "ade",
+        # Stateless workers (``ade worker --api URL --token T``): the API's URL and
+        # a worker token; with them set the worker needs no database or data dir.
+        "API_URL": (env.get("ADE_API_URL") or "").rstrip("/"),
+        "WORKER_TOKEN": env.get("ADE_WORKER_TOKEN") or "",
+        "WORKER_CACHE_DIR": Path(
+            env.get("ADE_WORKER_CACHE_DIR") or Path(cache_home) / "ade-worker"
+        ),
+        "WORKER_CONFIG_CACHE_BYTES": _int(env, "ADE_WORKER_CONFIG_CACHE_MB", 512) * MIB,
+        "WORKER_DOCUMENT_CACHE_BYTES": _int(env, "ADE_WORKER_DOCUMENT_CACHE_MB", 2048)
+        * MIB,
+        # A worker's own Prometheus port (0: none) and the address it binds.
+        "WORKER_METRICS_PORT": _int(env, "ADE_WORKER_METRICS_PORT", 0),
+        "WORKER_METRICS_HOST": env.get("ADE_WORKER_METRICS_HOST") or "0.0.0.0",
         "MAX_UPLOAD_BYTES": _int(env, "ADE_MAX_UPLOAD_BYTES", 50 * MIB),
         "MAX_REQUEST_BYTES": _int(env, "ADE_MAX_REQUEST_BYTES", 1 * MIB),
         "MAX_FILE_BYTES": _int(env, "ADE_MAX_FILE_BYTES", 512 * 1024),

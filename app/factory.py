@@ -9,13 +9,14 @@ from pathlib import Path
 
 from flask import Flask
 
-from app import db, errors, git_http, limits, logs, web
+from app import db, errors, git_http, limits, logs, metrics_view, web
 from app.api import register as register_api
 from app.config import load_settings
 from app.editor import bp as editor_bp
 from app.extensions import api
 
 PUBLIC_API_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")
+WORKER_API = "/api/v1/worker/"
 # The API docs page (Swagger UI, served from our own static files): scripts and
 # styles from this origin only, never framed.
 DOCS_CSP = "; ".join(
@@ -67,6 +68,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     register_api(api)
     app.register_blueprint(editor_bp)
     app.register_blueprint(git_http.bp)
+    metrics_view.init_app(app)
     _require_token_on_api(app)
     _protect_docs_page(app)
 
@@ -111,14 +113,16 @@ def _protect_docs_page(app: Flask) -> None:
 
 
 def _require_token_on_api(app: Flask) -> None:
-    """Belt and braces: no /api/v1 view runs without a valid token."""
+    """Belt and braces: no /api/v1 view runs without a valid token, and a worker
+    token reaches the worker calls only (403 elsewhere, as for others there)."""
     from flask import request
 
     from app.auth import current_principal
+    from app.services.access import check_surface
 
     @app.before_request
     def _auth():
         path = request.path
         if path.startswith("/api/v1/") and not path.startswith(PUBLIC_API_PATHS):
             if request.method != "OPTIONS":
-                current_principal()
+                check_surface(current_principal(), path.startswith(WORKER_API))

@@ -58,11 +58,13 @@ def info_refs(ws_slug: str, config_slug: str):
     service = request.args.get("service", "")
     if service not in git_access.ROLE_FOR:
         raise NotFound("Only git's smart HTTP protocol is served here.")
-    path = git_access.repository(_context(), ws_slug, config_slug, service)
-    protocol = _git_protocol()
+    target = git_access.repository(_context(), ws_slug, config_slug, service)
+    path, protocol = target.path, _git_protocol(target)
     git = _commands()
     body = git_process.advertise(
-        git.command(service, path, advertise=True), git.env(protocol), path
+        git.command(service, path, advertise=True, only_refs=target.only_refs),
+        git.env(protocol),
+        path,
     )
     if body is None:
         raise Unavailable("The repository cannot be read right now.")
@@ -77,15 +79,15 @@ def info_refs(ws_slug: str, config_slug: str):
 @bp.post(f"/<ws_slug>/<config_slug>.git/<any({_SERVICES}):service>")
 def rpc(ws_slug: str, config_slug: str, service: str):
     """One stateless RPC exchange: the request body in, git's answer streamed out."""
-    path = git_access.repository(_context(), ws_slug, config_slug, service)
+    target = git_access.repository(_context(), ws_slug, config_slug, service)
+    path = target.path
     if request.mimetype != f"application/x-{service}-request":
         raise UnsupportedMediaType(f"Expected application/x-{service}-request.")
     git = _commands()
     body = _spool_body(git.max_request_bytes)
+    cmd = git.command(service, path, only_refs=target.only_refs)
     return Response(
-        git_process.start(
-            service, git.command(service, path), git.env(_git_protocol()), path, body
-        ),
+        git_process.start(service, cmd, git.env(_git_protocol(target)), path, body),
         content_type=f"application/x-{service}-result",
         headers=_NO_CACHE,
         direct_passthrough=True,
@@ -116,7 +118,11 @@ def _commands() -> GitCommands:
     return commands
 
 
-def _git_protocol() -> str:
+def _git_protocol(target: git_access.GitTarget) -> str:
+    if target.only_refs is not None:
+        # v0 for a worker: there upload-pack refuses wants that are not advertised
+        # tips, so hidden refs cannot be fetched by their object id.
+        return ""
     value = request.headers.get("Git-Protocol", "")
     return value if _PROTOCOL_RE.fullmatch(value) else ""
 

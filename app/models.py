@@ -31,6 +31,10 @@ QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = JOB_STATUSES = (
 )
 FINISHED = (SUCCEEDED, FAILED, CANCELLED)
 ROLES = ("viewer", "author", "publisher", "admin")
+# An instance-wide token that may only call /api/v1/worker/... and fetch the version
+# of a job it has claimed (stateless job workers); it ranks with no workspace role.
+WORKER = "worker"
+TOKEN_ROLES = (*ROLES, WORKER)
 
 
 def new_id() -> str:
@@ -145,7 +149,8 @@ class ApiToken(Base):
     __tablename__ = "api_tokens"
     __table_args__ = (
         CheckConstraint(
-            "role IN ('viewer','author','publisher','admin')", name="ck_api_tokens_role"
+            "role IN ('viewer','author','publisher','admin','worker')",
+            name="ck_api_tokens_role",
         ),
     )
 
@@ -195,6 +200,12 @@ class Job(Base):
     available_at: Mapped[datetime | None] = mapped_column()
     # Who runs it now ("host:pid" of the executor), for diagnostics.
     worker: Mapped[str | None] = mapped_column(String(200))
+    # The current claim (a fresh random id per attempt): heartbeats and the finish
+    # must name it, so a run whose claim was reaped and given to another worker can
+    # no longer write anything. ``claimed_by`` is the worker token that holds it
+    # (NULL for the embedded executor and shared-disk workers).
+    claim_id: Mapped[str | None] = mapped_column(String(32))
+    claimed_by: Mapped[str | None] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()

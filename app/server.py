@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import signal
+import tempfile
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from app import db
+from app import db, metrics
 from app.jobs.executor import get_executor
 from runner.sandbox import sandbox_capabilities
 
@@ -58,6 +60,10 @@ def report_sandbox() -> None:
 
 def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
     prepare(app)
+    # Several worker processes: their counters meet in a private directory that
+    # lives as long as this master (prometheus_client's multiprocess mode).
+    metrics_dir = tempfile.mkdtemp(prefix="ade-metrics-")
+    metrics.use_multiprocess_dir(metrics_dir)
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -70,6 +76,10 @@ def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
         "errorlog": "-",
         "post_fork": lambda _server, _worker: _start_jobs(app),
         "worker_exit": lambda _server, _worker: _stop_jobs(app),
+        "child_exit": lambda _server, worker: metrics.process_exited(worker.pid),
+        # The master only (a try/finally here would run in every forked worker
+        # too, as they leave through SystemExit).
+        "on_exit": lambda _server: shutil.rmtree(metrics_dir, ignore_errors=True),
     }
     _Gunicorn(app, options).run()
 
@@ -89,6 +99,7 @@ def _stop_jobs(app: Flask) -> None:
 
 def _start_jobs(app: Flask) -> None:
     """In each worker process: start the executor now, so jobs queued before a
-    restart (or requeued by the reaper) run without waiting for a new submit."""
-    if app.config["JOB_BACKEND"] == "local":
-        get_executor(app)
+    restart (or requeued by the reaper) run without waiting for a new submit.
+    With Celery this starts the reaper: stateless workers have no database, so
+    the API processes requeue the jobs of workers that died."""
+    get_executor(app)

@@ -36,7 +36,7 @@ def test_migrated_schema_has_the_spec_tables_columns_and_keys(db_url):
         assert set(insp.get_table_names()) == {*SPEC_COLUMNS, "alembic_version"}
         with engine.connect() as conn:
             revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version")
-            assert revision.scalar() == "0001_initial_schema"
+            assert revision.scalar() == "0002_worker_tokens"
         for table, names in SPEC_COLUMNS.items():
             columns = {c["name"]: c for c in insp.get_columns(table)}
             assert set(names.split()) <= set(columns), table

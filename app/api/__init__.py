@@ -17,6 +17,7 @@ MODULES = [
     "app.api.dryrun",
     "app.api.script_api",
     "app.api.me",
+    "app.api.worker",
 ]
 
 

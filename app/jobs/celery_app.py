@@ -1,29 +1,32 @@
 """The Celery executor: ``ade worker`` consumes, the API only sends wake-ups.
 
 A message carries just the job id. The worker claims the row (queued → running) before
-running, so redelivered or duplicate messages are harmless; a reaper thread in every
-worker requeues jobs whose worker died and sends them again after their backoff.
+running, so redelivered or duplicate messages are harmless. A reaper requeues jobs
+whose worker died and sends them again after their backoff: it runs wherever the
+database is, i.e. in the API processes (``CeleryExecutor``) and in shared-disk
+workers; stateless workers (``ade worker --api``) have no database and no reaper.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from celery import Celery
 from flask import Flask
 
-from app.jobs.execute import claim, reap, run_claimed
+from app.jobs.execute import JobPort, RunSettings, run_claimed
 from app.jobs.runtime import JobRuntime
-from app.models import QUEUED, Job, utcnow
 
 log = logging.getLogger(__name__)
 TASK = "ade.run_job"
 
 
-def make_celery(app: Flask) -> Celery:
-    prefix = app.config["BROKER_PREFIX"]
-    celery = Celery("ade", broker=app.config["BROKER_URL"])
+def make_celery(settings: Mapping[str, Any]) -> Celery:
+    prefix = settings["BROKER_PREFIX"]
+    celery = Celery("ade", broker=settings["BROKER_URL"])
     celery.conf.update(
         task_default_queue=f"{prefix}.jobs",
         broker_transport_options={"global_keyprefix": f"{prefix}:"},
@@ -37,47 +40,69 @@ def make_celery(app: Flask) -> Celery:
     return celery
 
 
+class Reaper(threading.Thread):
+    """Requeues lapsed jobs every heartbeat and wakes a worker for each once its
+    backoff is over. Safe to run in several processes at once."""
+
+    def __init__(self, rt: JobRuntime, wake: Callable[[str, float], None]):
+        super().__init__(name="ade-job-reaper", daemon=True)
+        self.rt, self.wake = rt, wake
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.rt.heartbeat_seconds):
+            try:
+                for job_id, wait in self.rt.reap().items():
+                    self.wake(job_id, wait)
+            except Exception:  # noqa: BLE001 - the DB or broker may be away briefly
+                log.warning("reaper failed", exc_info=True)
+
+
 class CeleryExecutor:
-    """Submitting side, used by the API process."""
+    """Submitting side, used by the API process; it also reaps."""
 
     def __init__(self, app: Flask):
-        self.celery = make_celery(app)
+        self.celery = make_celery(app.config)
+        self.reaper = Reaper(JobRuntime.from_app(app), self.submit)
 
     def start(self) -> None:
-        """Nothing runs here: ``ade worker`` processes do the work."""
+        """Start the reaper: with stateless workers only the API holds the DB."""
+        self.reaper.start()
 
     def submit(self, job_id: str, countdown: float = 0) -> None:
         self.celery.send_task(TASK, args=[job_id], countdown=countdown or None)
 
     def stop(self, timeout: float = 5.0) -> None:
+        self.reaper.stopping.set()
+        if self.reaper.is_alive():
+            self.reaper.join(timeout)
         self.celery.close()
 
 
-def worker_celery(app: Flask) -> Celery:
-    """The Celery app of a worker process, with the job task and the reaper."""
-    rt = JobRuntime.from_app(app)
-    celery = make_celery(app)
+def worker_celery(
+    settings: Mapping[str, Any], port: JobPort, run: RunSettings
+) -> Celery:
+    """The Celery app of a worker process: the job task, run through ``port``."""
+    celery = make_celery(settings)
 
     @celery.task(name=TASK)
     def run_job(job_id: str) -> None:
-        if claim(rt, job_id):
-            run_claimed(rt, job_id)
+        lease = port.claim(job_id)
+        if lease is not None:
+            run_claimed(port, lease, run)
 
-    def reaper() -> None:
-        while True:
-            threading.Event().wait(rt.heartbeat_seconds)
-            try:
-                for job_id in reap(rt):
-                    with rt.sessions() as s:
-                        job = s.get(Job, job_id)
-                        if job is None or job.status != QUEUED:
-                            continue
-                        wait = (job.available_at - utcnow()).total_seconds()
-                    celery.send_task(
-                        TASK, args=[job_id], countdown=max(wait, 0) or None
-                    )
-            except Exception:  # noqa: BLE001
-                log.warning("reaper failed", exc_info=True)
+    return celery
 
-    threading.Thread(target=reaper, name="ade-job-reaper", daemon=True).start()
+
+def shared_disk_celery(app: Flask) -> Celery:
+    """A worker on the shared data dir with the database: jobs and a reaper."""
+    from app.jobs.direct import DirectPort
+
+    rt = JobRuntime.from_app(app)
+    celery = worker_celery(app.config, DirectPort(rt), rt.run_settings())
+
+    def wake(job_id: str, wait: float) -> None:
+        celery.send_task(TASK, args=[job_id], countdown=wait or None)
+
+    Reaper(rt, wake).start()
     return celery

@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from app.jobs.execute import next_queued, reap, run_claimed
+from app.jobs.direct import DirectPort
+from app.jobs.execute import run_claimed
 from app.jobs.runtime import JobRuntime
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 class LocalExecutor:
     def __init__(self, rt: JobRuntime, concurrency: int, poll_seconds: float = 2.0):
         self.rt = rt
+        self.port = DirectPort(rt)
         self.concurrency = max(1, concurrency)
         self.poll_seconds = poll_seconds
         self._wake = threading.Condition()
@@ -46,22 +48,23 @@ class LocalExecutor:
             t.join(timeout)
 
     def _work(self) -> None:
+        settings = self.rt.run_settings()
         while not self._stop.is_set():
             try:
-                job_id = next_queued(self.rt)
+                lease = self.port.next_queued()
             except Exception:  # noqa: BLE001 - the DB may be briefly unavailable
                 log.warning("could not poll for jobs", exc_info=True)
-                job_id = None
-            if job_id is None:
+                lease = None
+            if lease is None:
                 with self._wake:
                     self._wake.wait(self.poll_seconds)
                 continue
-            run_claimed(self.rt, job_id, self._stop)
+            run_claimed(self.port, lease, settings, self._stop)
 
     def _reap(self) -> None:
         while not self._stop.wait(self.rt.heartbeat_seconds):
             try:
-                if reap(self.rt):
+                if self.rt.reap():
                     self.submit("")
             except Exception:  # noqa: BLE001
                 log.warning("reaper failed", exc_info=True)

@@ -13,10 +13,18 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.jobs.execute import RunSettings
+from app.jobs.sandbox import job_limits
+from app.services import claims
 from app.services.context import Context, make_store
 from app.services.jobs import job_dir
 from repos.store import Store
 from runner.sandbox import Limits
+
+
+def worker_name() -> str:
+    """``host:pid``: who runs a job, for diagnostics (``jobs.worker``)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True)
@@ -37,16 +45,11 @@ class JobRuntime:
             sessions=app.extensions["ade.sessionmaker"],
             settings=cfg,
             store=app.extensions.get("ade.store") or make_store(cfg),
-            limits=Limits(
-                cpu_seconds=cfg["SANDBOX_CPU_SECONDS"],
-                wall_seconds=cfg["SANDBOX_WALL_SECONDS"],
-                memory_bytes=cfg["SANDBOX_MEMORY_BYTES"],
-                report_bytes=cfg["SANDBOX_REPORT_BYTES"],
-            ),
+            limits=job_limits(cfg),
             heartbeat_seconds=cfg["JOB_HEARTBEAT_SECONDS"],
             heartbeat_timeout=cfg["JOB_HEARTBEAT_TIMEOUT"],
             max_attempts=cfg["JOB_MAX_ATTEMPTS"],
-            worker_name=f"{socket.gethostname()}:{os.getpid()}",
+            worker_name=worker_name(),
         )
 
     @property
@@ -59,3 +62,13 @@ class JobRuntime:
 
     def job_dir(self, job_id: str) -> Path:
         return job_dir(self.data_dir, job_id)
+
+    def run_settings(self) -> RunSettings:
+        return RunSettings(self.limits, self.heartbeat_seconds)
+
+    def reap(self) -> dict[str, float]:
+        """Reap lapsed jobs; for those queued again, the seconds until they may run
+        (a Celery wake-up's countdown)."""
+        with self.sessions() as s:
+            changed = claims.reap(s, self.heartbeat_timeout, self.max_attempts)
+            return claims.wake_delays(s, changed) if changed else {}

@@ -22,8 +22,12 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
-    engine.pool = pool.NullPool(engine.pool._creator)
+    # NullPool: the migration's connection is closed, not pooled. (Swapping the pool
+    # of a built engine lost the dialect's first-connect set-up, which reflection in
+    # batch migrations needs.)
+    engine = make_engine(
+        config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool
+    )
     with engine.connect() as connection:
         context.configure(
             connection=connection,

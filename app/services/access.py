@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.models import ROLES, ApiToken, Config, Workspace, utcnow
+from app.models import ROLES, WORKER, ApiToken, Config, Workspace, utcnow
 from app.services.errors import NotFound, NotPermitted
 
 if TYPE_CHECKING:
@@ -36,7 +36,12 @@ class Principal:
 
     @property
     def is_instance_admin(self) -> bool:
-        return self.workspace_id is None
+        return self.workspace_id is None and self.role != WORKER
+
+    @property
+    def is_worker(self) -> bool:
+        """A job worker's token: only the worker calls, no workspace role."""
+        return self.role == WORKER
 
 
 def hash_secret(secret: str) -> str:
@@ -66,6 +71,14 @@ def authenticate(session: Session, secret: str | None) -> Principal | None:
     return Principal(token.id, token.name, token.workspace_id, token.role)
 
 
+def check_surface(principal: Principal, worker_call: bool) -> None:
+    """Worker tokens make worker calls only, and only worker tokens make them."""
+    if principal.is_worker and not worker_call:
+        raise NotPermitted("A worker token may only make the worker calls.")
+    if worker_call and not principal.is_worker:
+        raise NotPermitted("Only a worker token may make the worker calls.")
+
+
 def find_workspace(session: Session, ref: str) -> Workspace | None:
     """A workspace by id or slug."""
     return session.scalar(
@@ -77,7 +90,7 @@ def role_allows(principal: Principal, workspace_id: str, role: str) -> bool | No
     """True/False when the principal is a member; None when not (→ not found)."""
     if principal.is_instance_admin:
         return True
-    if principal.workspace_id != workspace_id:
+    if principal.is_worker or principal.workspace_id != workspace_id:
         return None
     return ROLE_RANK[principal.role] >= ROLE_RANK[role]
 

@@ -57,21 +57,39 @@ class GitCommands:
             max_request_bytes=settings["GIT_MAX_REQUEST_BYTES"],
         )
 
-    def command(self, service: str, path: Path, *, advertise: bool = False):
-        """The argv of ``service`` (``git-upload-pack``/``git-receive-pack``)."""
+    def command(
+        self,
+        service: str,
+        path: Path,
+        *,
+        advertise: bool = False,
+        only_refs: tuple[str, ...] | None = None,
+    ):
+        """The argv of ``service`` (``git-upload-pack``/``git-receive-pack``).
+        ``only_refs``: hide every ref but these (a worker's claimed tags); a want
+        of anything else is refused, since only advertised tips may be fetched."""
         if service == "git-upload-pack":
-            config = {"uploadpack.allowFilter": "true"}
+            config = [("uploadpack.allowFilter", "true")]
+            if only_refs is not None:
+                config += [
+                    ("uploadpack.hideRefs", "refs/"),
+                    ("uploadpack.hideRefs", "HEAD"),
+                    *(("uploadpack.hideRefs", f"!{ref}") for ref in only_refs),
+                    ("uploadpack.allowTipSHA1InWant", "false"),
+                    ("uploadpack.allowReachableSHA1InWant", "false"),
+                    ("uploadpack.allowAnySHA1InWant", "false"),
+                ]
         else:
-            config = {
-                "core.hooksPath": str(self.hooks),
-                "receive.fsckObjects": "true",
-                "receive.denyDeletes": "true",
-                "receive.denyNonFastForwards": "true",
-                "receive.maxInputSize": str(self.max_request_bytes),
-                "receive.advertisePushOptions": "false",
-            }
+            config = [
+                ("core.hooksPath", str(self.hooks)),
+                ("receive.fsckObjects", "true"),
+                ("receive.denyDeletes", "true"),
+                ("receive.denyNonFastForwards", "true"),
+                ("receive.maxInputSize", str(self.max_request_bytes)),
+                ("receive.advertisePushOptions", "false"),
+            ]
         cmd = [self.git]
-        for key, value in config.items():
+        for key, value in config:
             cmd += ["-c", f"{key}={value}"]
         cmd += [service.removeprefix("git-"), "--stateless-rpc"]
         if advertise:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -26,6 +29,7 @@ from app.models import (
 from app.services.context import Context
 from app.services.documents import document_path, get_document
 from app.services.errors import Conflict, Invalid, NotFound
+from runner.sandbox import Limits
 
 # Flags that steer the service rather than the run: they do not change the output,
 # so they stay out of the run_key (a forced rerun has the same key as the original).
@@ -143,6 +147,29 @@ def cancel(ctx: Context, workspace: Workspace, job_id: str) -> Job:
 def job_dir(data_dir: Path, job_id: str) -> Path:
     """Where a job's artifacts (``ARTIFACTS``) are written."""
     return data_dir / "jobs" / job_id
+
+
+def install_artifacts(source: Path | None, target: Path) -> None:
+    """Move a run's files into the job's dir (rename: readers see whole files);
+    an artifact this run did not produce is removed, not left from an earlier one."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ARTIFACTS:
+        src = None if source is None else source / name
+        if src is not None and src.is_file():
+            os.replace(src, target / name)
+        else:
+            (target / name).unlink(missing_ok=True)
+
+
+def job_limits(settings: Mapping[str, Any]) -> Limits:
+    """A job's sandbox limits from the settings (``ADE_SANDBOX_*``); they also
+    bound what a stateless worker may upload as the run's outcome."""
+    return Limits(
+        cpu_seconds=settings["SANDBOX_CPU_SECONDS"],
+        wall_seconds=settings["SANDBOX_WALL_SECONDS"],
+        memory_bytes=settings["SANDBOX_MEMORY_BYTES"],
+        report_bytes=settings["SANDBOX_REPORT_BYTES"],
+    )
 
 
 def artifact(ctx: Context, job: Job, name: str) -> Path:

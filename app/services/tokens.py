@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import ROLES, ApiToken, Workspace, utcnow
+from app.models import TOKEN_ROLES, WORKER, ApiToken, Workspace, utcnow
 from app.services.access import hash_secret, new_secret
 from app.services.errors import Invalid, NotFound
 
@@ -14,11 +14,14 @@ def create_token(
     session: Session, name: str, role: str = "admin", workspace_id: str | None = None
 ) -> tuple[ApiToken, str]:
     """Store a new token and return it with its secret (shown to the user once)."""
-    if role not in ROLES:
-        raise Invalid(f"Unknown role {role!r}; expected one of {', '.join(ROLES)}.")
+    if role not in TOKEN_ROLES:
+        expected = ", ".join(TOKEN_ROLES)
+        raise Invalid(f"Unknown role {role!r}; expected one of {expected}.")
     if not name or len(name) > 200:
         raise Invalid("A token name of 1-200 characters is required.")
-    if workspace_id is None:
+    if role == WORKER and workspace_id is not None:
+        raise Invalid("A worker token is instance-wide; it belongs to no workspace.")
+    if workspace_id is None and role != WORKER:
         role = "admin"
     secret = new_secret()
     token = ApiToken(
