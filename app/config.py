@@ -35,7 +35,9 @@ def load_settings(env: dict[str, str] | None = None) -> dict:
     env = dict(os.environ if env is None else env)
     data_dir = Path(env.get("ADE_DATA_DIR") or "./data").resolve()
     database_url = env.get("ADE_DATABASE_URL") or f"sqlite:///{data_dir / 'ade.db'}"
-    cache_home = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or "/") / ".cache")
+    cache_home = env.get("XDG_CACHE_HOME") or str(
+        Path(env.get("HOME") or "/") / ".cache"
+    )
     return {
         "DATA_DIR": data_dir,
         "DATABASE_URL": database_url,

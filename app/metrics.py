@@ -198,7 +198,8 @@ class JobGauges(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         s, now = self.session, utcnow()
         counts = dict.fromkeys(JOB_STATUSES, 0)
-        counts.update(s.execute(select(Job.status, func.count()).group_by(Job.status)))
+        grouped = s.execute(select(Job.status, func.count()).group_by(Job.status))
+        counts.update({status: n for status, n in grouped})
         states = GaugeMetricFamily("ade_jobs", "Jobs by state.", labels=["state"])
         for state, count in counts.items():
             states.add_metric([state], count)

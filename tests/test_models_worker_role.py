@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app import db
 from app.db import make_engine
-from tests.conftest import _pg_admin, _pg_url, RUN_ID, _counter
+from tests.conftest import RUN_ID, _counter, _pg_admin, _pg_url
 
 INSERT = (
     "INSERT INTO api_tokens (id, name, secret_hash, role, created_at) "

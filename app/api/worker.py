@@ -58,8 +58,9 @@ def heartbeat(data, job_id):
 
 
 @bp.get("/jobs/<job_id>/documents/<sha256>")
-@bp.response(200, {"format": "binary", "type": "string"},
-             content_type="application/octet-stream")
+@bp.response(
+    200, {"format": "binary", "type": "string"}, content_type="application/octet-stream"
+)
 @errors(403, 404)
 def job_document(job_id, sha256):
     """The claimed job's document bytes, by sha256 (streamed)."""

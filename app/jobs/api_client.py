@@ -35,7 +35,9 @@ class ApiClient:
     def __init__(self, base_url: str, token: str, timeout: float = TIMEOUT):
         parts = urlsplit(base_url.rstrip("/"))
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"the API URL must be http(s)://host[:port], got {base_url!r}")
+            raise ValueError(
+                f"the API URL must be http(s)://host[:port], got {base_url!r}"
+            )
         self.base_url = base_url.rstrip("/")
         self._parts, self._prefix = parts, parts.path
         self.token, self.timeout = token, timeout
@@ -64,7 +66,11 @@ class ApiClient:
             try:
                 conn.request(method, self._prefix + path, body=body, headers=headers)
                 return conn.getresponse()
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            except (
+                http.client.RemoteDisconnected,
+                BrokenPipeError,
+                ConnectionResetError,
+            ):
                 if attempt or not _replayable(body):
                     raise
                 if hasattr(body, "seek"):

@@ -13,14 +13,31 @@ from flask.cli import ScriptInfo
 
 
 @click.command("worker")
-@click.option("--api", "api_url", default=None, help="The API's URL (ADE_API_URL): "
-              "run stateless, over HTTP and git, without database or data dir.")
-@click.option("--token", default=None, help="A worker token (ADE_WORKER_TOKEN; "
-              "prefer the variable: a command line is visible to other users).")
-@click.option("--concurrency", type=int, default=None,
-              help="Jobs at once (default: ADE_JOB_CONCURRENCY).")
-@click.option("--metrics-port", type=int, default=None,
-              help="Serve Prometheus metrics on this port (ADE_WORKER_METRICS_PORT).")
+@click.option(
+    "--api",
+    "api_url",
+    default=None,
+    help="The API's URL (ADE_API_URL): "
+    "run stateless, over HTTP and git, without database or data dir.",
+)
+@click.option(
+    "--token",
+    default=None,
+    help="A worker token (ADE_WORKER_TOKEN; "
+    "prefer the variable: a command line is visible to other users).",
+)
+@click.option(
+    "--concurrency",
+    type=int,
+    default=None,
+    help="Jobs at once (default: ADE_JOB_CONCURRENCY).",
+)
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="Serve Prometheus metrics on this port (ADE_WORKER_METRICS_PORT).",
+)
 @click.option("--loglevel", default="INFO", show_default=True)
 @click.pass_context
 def worker_command(ctx, api_url, token, concurrency, metrics_port, loglevel):
@@ -35,7 +52,9 @@ def worker_command(ctx, api_url, token, concurrency, metrics_port, loglevel):
         metrics_port = settings["WORKER_METRICS_PORT"]
     if api_url:
         if not token:
-            raise click.UsageError("--api needs a worker token (--token or ADE_WORKER_TOKEN)")
+            raise click.UsageError(
+                "--api needs a worker token (--token or ADE_WORKER_TOKEN)"
+            )
         from app.jobs.stateless import stateless_celery
 
         celery = stateless_celery(settings, api_url, token)

@@ -61,4 +61,3 @@ class DirectPort:
     def give_back(self, lease: Lease) -> bool:
         with self.rt.sessions() as s:
             return claims.give_back(s, lease)
-

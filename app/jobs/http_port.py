@@ -64,7 +64,9 @@ class HttpPort:
         try:
             with metrics.timed("claim"):
                 claimed = self.client.json(
-                    "POST", f"{API}/{job_id}:claim", {"worker": self.settings.worker_name}
+                    "POST",
+                    f"{API}/{job_id}:claim",
+                    {"worker": self.settings.worker_name},
                 )
         except ApiError as exc:
             if exc.status in (404, 409):
@@ -105,17 +107,31 @@ class HttpPort:
         with metrics.timed("git_fetch"):
             for args in (
                 ["init", "--quiet", "--bare", str(repo)],
-                ["-C", str(repo), "fetch", "--quiet", "--depth=1", "--no-tags",
-                 url, refspec],
+                [
+                    "-C",
+                    str(repo),
+                    "fetch",
+                    "--quiet",
+                    "--depth=1",
+                    "--no-tags",
+                    url,
+                    refspec,
+                ],
             ):
                 proc = subprocess.run(
-                    [self.git, *args], env=env, capture_output=True, text=True,
-                    timeout=GIT_TIMEOUT, check=False,
+                    [self.git, *args],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=GIT_TIMEOUT,
+                    check=False,
                 )
                 if proc.returncode != 0:
                     shutil.rmtree(repo, ignore_errors=True)
-                    raise FetchError(f"git {args[2] if args[0] == '-C' else args[0]} "
-                                     f"failed: {proc.stderr.strip()[-500:]}")
+                    raise FetchError(
+                        f"git {args[2] if args[0] == '-C' else args[0]} "
+                        f"failed: {proc.stderr.strip()[-500:]}"
+                    )
         metrics.m().git_fetches.inc()
         try:
             fetched = ConfigRepo(repo)

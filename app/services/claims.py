@@ -154,7 +154,11 @@ def reap(session: Session, timeout: float, max_attempts: int) -> list[str]:
         )
     ).all()
     for job_id, attempts, heartbeat_at in lapsed:
-        guard = (Job.id == job_id, Job.status == RUNNING, Job.heartbeat_at == heartbeat_at)
+        guard = (
+            Job.id == job_id,
+            Job.status == RUNNING,
+            Job.heartbeat_at == heartbeat_at,
+        )
         if attempts >= max_attempts:
             values = dict(
                 status=FAILED,
@@ -186,5 +190,7 @@ def wake_delays(session: Session, job_ids: list[str]) -> dict[str, float]:
             Job.id.in_(job_ids), Job.status == QUEUED
         )
     ):
-        delays[job_id] = max((available_at - now).total_seconds(), 0) if available_at else 0
+        delays[job_id] = (
+            max((available_at - now).total_seconds(), 0) if available_at else 0
+        )
     return delays

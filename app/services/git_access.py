@@ -75,7 +75,9 @@ def _for_worker(ctx: Context, workspace, config_slug: str, service: str) -> GitT
         )
         tags = tuple(sorted(f"refs/tags/v{s}" for s in semvers if s))
     if not tags or not ctx.store.exists(workspace.id, config.id):
-        raise NotFound(f"Repository {workspace and workspace.slug}/{config_slug}.git not found.")
+        raise NotFound(
+            f"Repository {workspace and workspace.slug}/{config_slug}.git not found."
+        )
     if service != "git-upload-pack":
         raise NotPermitted("A worker token may only fetch.")
     return GitTarget(ctx.store.repo_path(workspace.id, config.id), tags)

@@ -14,8 +14,15 @@ from pathlib import Path
 from typing import IO
 
 from app import metrics
-from app.models import CANCELLED, RUNNING, Config, ConfigVersion, Document, Job
-from app.models import Workspace
+from app.models import (
+    CANCELLED,
+    RUNNING,
+    Config,
+    ConfigVersion,
+    Document,
+    Job,
+    Workspace,
+)
 from app.services import claims
 from app.services.claims import Lease
 from app.services.context import Context
@@ -147,7 +154,9 @@ def finish(
     limits = upload_limits(ctx)
     tmp_root = ctx.data_dir / "tmp"
     tmp_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f"finish-{uuid.uuid4().hex[:8]}-", dir=tmp_root))
+    staging = Path(
+        tempfile.mkdtemp(prefix=f"finish-{uuid.uuid4().hex[:8]}-", dir=tmp_root)
+    )
     try:
         for name, stream in files.items():
             _stage(stream, staging / name, limits[name], name)
