@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import subprocess
 import threading
@@ -32,6 +33,20 @@ GIT_TIMEOUT = 300.0
 FINISH_TRIES = 3
 
 
+def _private_dir(path: Path) -> Path:
+    """The cache root, ours alone: config trees run as code, so a directory that
+    others could write to would let them plant a "cached" version."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    info = path.stat()
+    if info.st_uid != os.geteuid():
+        raise PermissionError(
+            f"{path} belongs to another user; use a cache dir of our own"
+        )
+    if info.st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
 class FetchError(RuntimeError):
     """The config version could not be fetched or is not what was claimed."""
 
@@ -50,7 +65,7 @@ class HttpPort:
     def __init__(self, settings: WorkerSettings, client: ApiClient | None = None):
         self.settings = settings
         self.client = client or ApiClient(settings.api_url, settings.token)
-        root = settings.cache_dir
+        root = _private_dir(settings.cache_dir)
         self.configs = DirCache(root / "configs", settings.config_cache_bytes, "config")
         self.documents = DirCache(
             root / "documents", settings.document_cache_bytes, "document"
