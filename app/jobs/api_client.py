@@ -66,16 +66,22 @@ class ApiClient:
             try:
                 conn.request(method, self._prefix + path, body=body, headers=headers)
                 return conn.getresponse()
-            except (
-                http.client.RemoteDisconnected,
-                BrokenPipeError,
-                ConnectionResetError,
-            ):
+            except _STALE:
+                self._drop()
                 if attempt or not _replayable(body):
                     raise
                 if hasattr(body, "seek"):
                     body.seek(0)
+            except BaseException:
+                self._drop()  # half a request on it: never reuse this connection
+                raise
         raise AssertionError("unreachable")
+
+    def _drop(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            conn.close()
 
     def json(self, method: str, path: str, payload: dict | None = None) -> dict:
         """A JSON call; ApiError for any status but 2xx."""
@@ -117,6 +123,10 @@ class ApiClient:
         if resp.status >= 300:
             raise ApiError(resp.status, data)
         return json.loads(data) if data else {}
+
+
+# A kept-alive connection the server closed since the last call.
+_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 
 def _replayable(body) -> bool:
