@@ -59,3 +59,26 @@ def test_token_create_worker(tmp_path, sqlite_url):
         cli, ["token", "create", "--name", "w2", "--worker", "--role", "viewer"]
     )
     assert result.exit_code == 2
+
+
+def test_a_failed_claim_is_retried_not_dropped():
+    """The wake-up is acked on receipt: a claim that fails (API or database away)
+    must come back, or the job would wait in the queue for nobody."""
+    from app.jobs.celery_app import worker_celery
+    from app.jobs.execute import RunSettings
+    from runner.sandbox import Limits
+
+    calls = []
+
+    class FlakyPort:
+        def claim(self, job_id):
+            calls.append(job_id)
+            if len(calls) == 1:
+                raise ConnectionRefusedError("the API is restarting")
+            return None  # someone else has it by now
+
+    settings = {"BROKER_URL": "memory://", "BROKER_PREFIX": "t"}
+    celery = worker_celery(settings, FlakyPort(), RunSettings(Limits(), 1))
+    celery.conf.task_always_eager = True
+    celery.tasks["ade.run_job"].apply(args=["j1"]).get()
+    assert calls == ["j1", "j1"]

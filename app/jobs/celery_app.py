@@ -22,6 +22,7 @@ from app.jobs.runtime import JobRuntime
 
 log = logging.getLogger(__name__)
 TASK = "ade.run_job"
+CLAIM_RETRIES, CLAIM_RETRY_SECONDS = 120, 5  # a claim retried for up to 10 minutes
 
 
 def make_celery(settings: Mapping[str, Any]) -> Celery:
@@ -85,9 +86,15 @@ def worker_celery(
     """The Celery app of a worker process: the job task, run through ``port``."""
     celery = make_celery(settings)
 
-    @celery.task(name=TASK)
-    def run_job(job_id: str) -> None:
-        lease = port.claim(job_id)
+    @celery.task(name=TASK, bind=True, max_retries=CLAIM_RETRIES)
+    def run_job(task, job_id: str) -> None:
+        try:
+            lease = port.claim(job_id)
+        except Exception as exc:  # noqa: BLE001 - the API or DB is away for now
+            # The wake-up is already acked: without a retry the job would wait
+            # for nobody. A claim that did go through is reaped like a dead run.
+            log.warning("could not claim job %s (%s); retrying", job_id, exc)
+            raise task.retry(countdown=CLAIM_RETRY_SECONDS, exc=exc) from exc
         if lease is not None:
             run_claimed(port, lease, run)
 
