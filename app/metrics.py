@@ -129,13 +129,13 @@ def _create() -> SimpleNamespace:
 
 # First matching fragment of the sandbox's one-line error wins.
 _REASONS = (
-    ("time limit", "time"),
     ("cpu time", "cpu"),
+    ("time limit", "time"),
     ("memory", "memory"),
     ("process limit", "processes"),
     ("file size", "file_size"),
     ("output limit", "output"),
-    ("report larger", "report"),
+    ("larger than", "report"),
     ("slots are busy", "busy"),
     ("could not start", "start"),
     ("cannot stage", "stage"),

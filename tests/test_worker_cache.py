@@ -71,3 +71,14 @@ def test_one_fill_per_key_and_a_failed_fill_leaves_nothing(tmp_path):
     cache._lockfile.close()
     again = DirCache(tmp_path / "c", max_bytes=10_000, name="config")
     assert again.keys() == ["k"]
+
+
+def test_sandbox_failures_are_labelled_by_a_fixed_reason():
+    from app.metrics import failure_reason
+
+    assert failure_reason("CPU time limit of 2 s exceeded") == "cpu"
+    assert failure_reason("time limit of 3 s exceeded") == "time"
+    assert failure_reason("memory limit exceeded (2048 MiB)") == "memory"
+    assert failure_reason("report and messages larger than 64 MiB") == "report"
+    assert failure_reason("all sandbox slots are busy") == "busy"
+    assert failure_reason("ZeroDivisionError in columns/email.py:3") == "script"

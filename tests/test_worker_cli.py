@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-import app.cli as ade_cli
+import app.commands as ade_commands
 import app.db
-from app.cli import cli
+from app.commands import cli
 from tests.conftest import make_app
 
 
@@ -22,7 +22,7 @@ def test_stateless_worker_opens_no_database_and_no_data_dir(tmp_path, monkeypatc
         started.update(celery=celery, settings=settings, concurrency=concurrency)
 
     monkeypatch.setattr("app.jobs.cli._start", start)
-    monkeypatch.setattr(ade_cli, "create_app", _refuse)
+    monkeypatch.setattr(ade_commands, "create_app", _refuse)
     monkeypatch.setattr(app.db, "make_engine", _refuse)
     data_dir = tmp_path / "never"
     env = {
