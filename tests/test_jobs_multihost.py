@@ -38,7 +38,7 @@ API_PORT, BROKER_PORT, METRICS_PORT = 8000, 6390, 9464
 UIDS = {1: 2_100_000_001, 2: 2_100_000_002}  # no passwd entry needed
 CONFIGS, JOBS_PER_CONFIG = 5, 6
 
-# Busy for 4 s, once per run (detectors run once per column): time enough to cut
+# Busy for 5 s, once per run (detectors run once per column): time enough to cut
 # the worker's host off mid-run. Only allow-listed imports (publish checks them).
 SLOW_EMAIL = '''"""Email column that thinks hard, once, before answering."""
 
@@ -49,7 +49,7 @@ WAITED = []
 
 def detect_slowly(*, header, **_):
     if not WAITED:
-        end = datetime.datetime.now() + datetime.timedelta(seconds=4)
+        end = datetime.datetime.now() + datetime.timedelta(seconds=5)
         while datetime.datetime.now() < end:
             pass
         WAITED.append(1)
@@ -223,7 +223,7 @@ def _start_api(cluster: Cluster, pg_url: str) -> None:
         "ADE_JOB_BACKEND": "celery",
         "ADE_BROKER_URL": f"redis://{hosts.api_ip}:{BROKER_PORT}/0",
         "ADE_JOB_HEARTBEAT_SECONDS": "1",
-        "ADE_JOB_HEARTBEAT_TIMEOUT": "4",
+        "ADE_JOB_HEARTBEAT_TIMEOUT": "6",
         "ADE_LOG_FORMAT": "text",
         "ADE_LOG_LEVEL": "WARNING",
     }
