@@ -461,12 +461,12 @@ def test_stateless_workers_in_their_own_namespaces(cluster):
     # A slow version; cut its worker's host off mid-run.
     cfg0 = f"/api/v1/workspaces/acme/configs/{config_ids[0]}"
     current = api.json("GET", f"{cfg0}/draft/files/columns/email.py")
-    api._send(
+    api.raw(
         "PUT",
         f"{cfg0}/draft/files/columns/email.py",
         json.dumps({"code": SLOW_EMAIL}).encode(),
         {"Content-Type": "application/json", "If-Match": f'"{current["sha"]}"'},
-    ).read()
+    )
     slow = api.json("POST", f"{cfg0}/publish", {"semver": "1.1.0", "message": "slow"})
     victim_job = submit(slow["id"], 0)
     _wait(
@@ -489,7 +489,7 @@ def test_stateless_workers_in_their_own_namespaces(cluster):
     assert api.json("GET", "/api/v1/workspaces/acme/jobs?status=running") == []
 
     # The API's metrics (every gunicorn worker's counters, gauges from SQL).
-    text = api._send("GET", "/metrics").read().decode()
+    text = api.raw("GET", "/metrics").decode()
     m = _samples(text)
     assert _value(m, "ade_jobs", state="succeeded") == 31
     assert _value(m, "ade_jobs", state="running") == 0

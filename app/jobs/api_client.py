@@ -83,6 +83,16 @@ class ApiClient:
         if conn is not None:
             conn.close()
 
+    def raw(
+        self, method: str, path: str, body: bytes | None = None, headers=None
+    ) -> bytes:
+        """Any call; the body of a 2xx answer, ApiError otherwise."""
+        resp = self._send(method, path, body, headers)
+        data = resp.read()
+        if resp.status >= 300:
+            raise ApiError(resp.status, data)
+        return data
+
     def json(self, method: str, path: str, payload: dict | None = None) -> dict:
         """A JSON call; ApiError for any status but 2xx."""
         body = None if payload is None else json.dumps(payload).encode()
