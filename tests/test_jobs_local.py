@@ -182,7 +182,8 @@ def test_hostile_config_fails_its_job_and_the_next_job_succeeds(client, app, set
     # The 3 s limit, not the 300 s default, ended it (with slack for a loaded CI box).
     assert time.monotonic() - started < 30
     good = submit(client, t["author"], setup["version"]["id"], setup["doc"]["id"]).json
-    assert wait_for(client, "acme", good["id"], t["viewer"])["status"] == "succeeded"
+    done = wait_for(client, "acme", good["id"], t["viewer"])
+    assert done["status"] == "succeeded", done
 
 
 def test_cancel_running_and_queued_jobs(client, app, setup):

@@ -39,7 +39,7 @@ def test_worker_start_up_says_it_too(app, monkeypatch, caplog):
             started.append(argv)
 
     monkeypatch.setattr(server, "sandbox_capabilities", lambda: LIMITS_ONLY)
-    monkeypatch.setattr(celery_app, "worker_celery", lambda _app: FakeCelery())
+    monkeypatch.setattr(celery_app, "shared_disk_celery", lambda _app: FakeCelery())
     with caplog.at_level(logging.INFO, logger="app.server"):
         result = app.test_cli_runner().invoke(worker_command, [])
     assert result.exit_code == 0, result.output
