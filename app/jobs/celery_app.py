@@ -86,7 +86,9 @@ def worker_celery(
     """The Celery app of a worker process: the job task, run through ``port``."""
     celery = make_celery(settings)
 
-    @celery.task(name=TASK, bind=True, max_retries=CLAIM_RETRIES)
+    # shared=False: the task belongs to this app only (a shared one would be added
+    # to every Celery app made later in the process, the first port winning).
+    @celery.task(name=TASK, bind=True, max_retries=CLAIM_RETRIES, shared=False)
     def run_job(task, job_id: str) -> None:
         try:
             lease = port.claim(job_id)
