@@ -21,6 +21,7 @@ _errors = documented_errors(bp)
 @bp.post("/configs/<config_id>/draft:dry-run")
 @bp.arguments(DryRunSchema)
 @bp.response(200, DryRunResultSchema)
+@bp.problems(403, described={404: "No such workspace, config or document."})
 @rate_limited(bp, "dry_run")
 @_errors(400, 401, 403, 404)
 def dry_run_draft(data, ws, config_id):

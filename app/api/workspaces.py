@@ -34,6 +34,7 @@ def list_workspaces():
 @bp.post("")
 @bp.arguments(WorkspaceCreateSchema)
 @bp.response(201, WorkspaceSchema)
+@bp.problems(403, described={409: "A workspace with this slug exists."})
 def create_workspace(data):
     """Create a workspace (instance admin)."""
     ctx = request_context()
@@ -70,6 +71,7 @@ def delete_workspace(args, ws):
 
 @bp.get("/<ws>/tokens")
 @bp.response(200, TokenSchema(many=True))
+@bp.problems(403)
 def list_tokens(ws):
     """List the workspace's live tokens (admin)."""
     ctx = request_context()
@@ -80,6 +82,7 @@ def list_tokens(ws):
 @bp.post("/<ws>/tokens")
 @bp.arguments(TokenCreateSchema)
 @bp.response(201, TokenCreatedSchema)
+@bp.problems(403)
 def create_token(data, ws):
     """Create a token; its secret is shown in this response only (admin)."""
     ctx = request_context()
@@ -93,6 +96,7 @@ def create_token(data, ws):
 
 @bp.delete("/<ws>/tokens/<token_id>")
 @bp.response(204)
+@bp.problems(403)
 def revoke_token(ws, token_id):
     """Revoke a token (admin)."""
     ctx = request_context()
