@@ -89,39 +89,32 @@ def _finished_job(base: str, token: str, version: str, document: str) -> str:
 
 def seed(base: str, admin: str) -> dict[str, str]:
     """The ids the run pins (environment variables named in schemathesis.toml)."""
-    _ok(call(base, "POST", WS, admin, {"slug": "acme", "name": "Acme"}))
-    spare = _ok(
-        call(
-            base,
-            "POST",
-            f"{WS}/acme/tokens",
-            admin,
-            {"name": "spare", "role": "viewer"},
-        )
-    )
+
+    def post(url: str, body: dict) -> dict:
+        return _ok(call(base, "POST", url, admin, body))
+
+    post(WS, {"slug": "acme", "name": "Acme"})
+    # Renamed and deleted by the run in place of acme (pinned by id: a rename
+    # keeps it reachable).
+    scratch = {slug: post(WS, {"slug": slug, "name": slug}) for slug in ("ws1", "ws2")}
+    spare = post(f"{WS}/acme/tokens", {"name": "spare", "role": "viewer"})
     for slug in ("fuzzed", "doomed"):
-        _ok(
-            call(
-                base, "POST", f"{WS}/acme/configs", admin, {"slug": slug, "title": slug}
-            )
-        )
-    version = _ok(
-        call(
-            base,
-            "POST",
-            f"{WS}/acme/configs/fuzzed/publish",
-            admin,
-            {"semver": "1.0.0"},
-        )
-    )
+        post(f"{WS}/acme/configs", {"slug": slug, "title": slug})
+    version = post(f"{WS}/acme/configs/fuzzed/publish", {"semver": "1.0.0"})
     document = _upload(base, admin, roster_xlsx())
     job = _finished_job(base, admin, version["id"], document["id"])
+    dry_run = post(
+        f"{WS}/acme/configs/fuzzed/draft:dry-run", {"documentId": document["id"]}
+    )
     return {
         "ADE_ST_TOKEN": admin,
         "ADE_ST_TOKEN_ID": spare["id"],
         "ADE_ST_VERSION_ID": version["id"],
         "ADE_ST_DOCUMENT_ID": document["id"],
         "ADE_ST_JOB_ID": job,
+        "ADE_ST_DRY_RUN_ID": dry_run["id"],
+        "ADE_ST_RENAMED_WS": scratch["ws1"]["id"],
+        "ADE_ST_DELETED_WS": scratch["ws2"]["id"],
     }
 
 

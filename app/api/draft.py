@@ -161,8 +161,9 @@ def delete_file(ws, config_id, path, if_match_header=None):
     428,
     described={
         400: "Invalid: a malformed If-Match, a path that breaks the path rules, "
-        "or the same path twice.",
-        409: "The new path exists, or the file is manifest.json.",
+        "the same path twice, manifest.json, or a move the manifest cannot "
+        "follow (`problems`).",
+        409: "The new path exists.",
     },
 )
 def move_file(data, ws, config_id, if_match_header=None):

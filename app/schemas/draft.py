@@ -24,6 +24,20 @@ PATH_SCHEMA = {
 }
 
 
+def path_field(description: str, **kwargs) -> fields.String:
+    """A file path in a request body, documented with the path rules. It loads as
+    any string: the service checks the rule and says which part is broken."""
+    return fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_PATH_BYTES),
+        metadata={
+            **{k: v for k, v in PATH_SCHEMA.items() if k != "type"},
+            "description": f"{description} {PATH_RULES}",
+        },
+        **kwargs,
+    )
+
+
 ETAG_HEADER = {
     "ETag": {
         "description": "The file's git blob id, quoted.",
@@ -134,11 +148,7 @@ class FileCreateSchema(Schema):
             ]
         }
 
-    path = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=MAX_PATH_BYTES),
-        metadata={k: v for k, v in PATH_SCHEMA.items() if k != "type"},
-    )
+    path = path_field("The new file's path.")
     template = fields.String(validate=validate.OneOf(TEMPLATES))
     code = fields.String()
 
@@ -157,17 +167,8 @@ class FileWrittenSchema(Schema):
 
 
 class FileMoveSchema(Schema):
-    from_ = fields.String(
-        required=True,
-        data_key="from",
-        validate=validate.Length(min=1, max=255),
-        metadata={"description": "the file's path now"},
-    )
-    to = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=255),
-        metadata={"description": "its new path"},
-    )
+    from_ = path_field("The file's path now.", data_key="from")
+    to = path_field("Its new path.")
 
 
 class FileMovedSchema(Schema):
@@ -184,7 +185,7 @@ class FileMovedSchema(Schema):
 
 
 class CheckSchema(Schema):
-    path = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    path = path_field("The file the text is for.")
     code = fields.String(required=True)
 
 

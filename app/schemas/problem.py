@@ -37,6 +37,14 @@ class ProblemSchema(Schema):
     highest = fields.String(
         metadata={"description": "on a refused publish: the highest semver so far"}
     )
+    holds = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={
+            "description": "on a refused workspace delete: what it holds "
+            "(configs, documents, jobs → how many)"
+        },
+    )
 
 
 # The request limits gunicorn enforces before the app (``app.server`` sets them;
