@@ -140,7 +140,13 @@ def http_exception_response(exc: HTTPException) -> Response:
     detail = exc.description or exc.name
     if isinstance(data, dict) and data.get("message"):
         detail = data["message"]
-    return problem(status, exc.name, detail, errors=errors)
+    resp = problem(status, exc.name, detail, errors=errors)
+    # Werkzeug's headers belong to the answer (RFC 9110: a 405 lists the methods
+    # in Allow); only its HTML body's Content-Type is replaced.
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            resp.headers[name] = value
+    return resp
 
 
 def init_app(app: Flask) -> None:

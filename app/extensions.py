@@ -7,33 +7,36 @@ import json
 
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
-from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser, abort
 
 from app.errors import http_exception_response
-from app.schemas.problem import PROBLEM, ProblemSchema
+from app.schemas.openapi import ConformancePlugin
+from app.schemas.problem import PROBLEM, ProblemSchema, problem_response, response_name
 
 
 class Api(_Api):
-    """flask-smorest's Api, answering errors as problem+json like the rest."""
+    """flask-smorest's Api, answering errors as problem+json like the rest, and
+    documenting each operation's error statuses one by one (no catch-all
+    ``default``: a status the document does not list is a bug it can catch)."""
 
     ERROR_SCHEMA = ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error):
         return http_exception_response(error)
 
+    def _init_spec(self, *, extra_plugins=None, **kwargs):
+        plugins = [*(extra_plugins or ()), ConformancePlugin()]
+        super()._init_spec(extra_plugins=plugins, **kwargs)
+
     def _register_responses(self):
-        # flask-smorest documents its shared error responses as application/json;
-        # ours are application/problem+json (app/errors.py).
+        # One component per error status, problem+json (app/errors.py), described
+        # as this API means it; registered when an operation refers to it.
         for status in http.HTTPStatus:
-            response = {"description": status.phrase}
-            if not (100 <= status < 200) and status not in (204, 304):
-                response["schema"] = self.ERROR_SCHEMA
-            prepare_response(response, self.spec, PROBLEM)
-            self.spec.components.response(status.name, response, lazy=True)
-        response = {"description": "Default error response", "schema": ProblemSchema}
-        prepare_response(response, self.spec, PROBLEM)
-        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+            if status >= 400:
+                self.spec.components.response(
+                    status.name, problem_response(status), lazy=True
+                )
 
 
 def _has_lone_surrogate(value) -> bool:
@@ -76,9 +79,55 @@ class Parser(FlaskParser):
 
 
 class Blueprint(_Blueprint):
-    """flask-smorest's Blueprint with the parser above."""
+    """flask-smorest's Blueprint with the parser above, and ``problems`` to
+    document a view's own error answers (the shared ones are added to every
+    operation by ``app.schemas.openapi``)."""
 
     ARGUMENTS_PARSER = Parser()
+
+    def problems(self, *statuses: int, described: dict[int, str] | None = None):
+        """Document the problem+json answers of a view: ``403`` (with the
+        description ``app.schemas.problem.DESCRIPTIONS`` gives it), or what
+        they mean here with ``described={409: "The key is taken."}``."""
+
+        def decorate(func):
+            for status in statuses:
+                func = self.alt_response(status, response=response_name(status))(func)
+            for status, description in (described or {}).items():
+                func = self.alt_response(
+                    status,
+                    schema=ProblemSchema,
+                    content_type=PROBLEM,
+                    description=description,
+                )(func)
+            return func
+
+        return decorate
+
+    def download(self, content_type: str, schema: dict | None = None):
+        """Document a view answering with ``send_file``: 200 with the bytes, and
+        what ``send_file`` also answers, 206 to a ``Range`` request, 304 to a
+        conditional one (``If-None-Match``, ``If-Modified-Since``), 416 to a range
+        past the end."""
+        body = schema or {"type": "string", "format": "binary"}
+
+        def decorate(func):
+            func = self.response(200, body, content_type=content_type)(func)
+            func = self.alt_response(
+                206,
+                schema={"type": "string", "format": "binary"},
+                content_type=content_type,
+                description="The part a Range header asked for.",
+                success=True,
+            )(func)
+            func = self.alt_response(
+                304, description="Not modified (If-None-Match, If-Modified-Since)."
+            )(func)
+            return self.problems(
+                described={416: "The Range header asks past the end of the file."}
+            )(func)
+
+        return decorate
 
     def arguments(self, schema, **kwargs):
         """``Blueprint.arguments``, documenting invalid input as the 400 it is

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import UnicodeConverter
 
 from app import db, errors, git_http, limits, logs, metrics_view, web
 from app.api import register as register_api
@@ -37,6 +38,11 @@ DOCS_CSP = "; ".join(
 def create_app(overrides: Mapping | None = None) -> Flask:
     """Build the app: defaults, then ``ADE_*`` environment, then ``overrides``."""
     app = Flask(__name__)
+    # No 308 to a merged path: it is not part of the API, and for a file path it
+    # would name another file ("files//etc" is not "files/etc"); "//" is a 404,
+    # or a 400 inside a file path (an empty component).
+    app.url_map.merge_slashes = False
+    app.url_map.converters["default"] = _Segment
     app.config.update(load_settings())
     app.config.update(
         API_TITLE="ADE config store",
@@ -81,6 +87,16 @@ def create_app(overrides: Mapping | None = None) -> Flask:
 
     logging.getLogger(__name__).debug("app created", extra={})
     return app
+
+
+class _Segment(UnicodeConverter):
+    """A path segment without ":": ``/jobs/<job_id>:cancel`` is then the cancel
+    rule only, not also ``/jobs/<job_id>`` with the id "x:cancel" (which made
+    OPTIONS list GET for it). No id, slug or "draft" has a colon."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, *args, **kwargs)
+        self.regex = "[^/:]{1,}"  # UnicodeConverter sets its own in __init__
 
 
 def _make_private_dir(path: Path) -> None:

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import signal
 import tempfile
 
 from flask import Flask
+from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
 
 from app import db, metrics
 from app.jobs.executor import get_executor
+from app.schemas.problem import (
+    HEADER_FIELD_BYTES,
+    HEADER_FIELDS,
+    PROBLEM,
+    REQUEST_LINE_BYTES,
+)
 from runner.sandbox import sandbox_capabilities
 
 log = logging.getLogger(__name__)
@@ -29,6 +38,30 @@ class _Gunicorn(BaseApplication):
 
     def load(self):
         return self.application
+
+
+def write_problem(sock, status: int, reason: str, detail: str) -> None:
+    """gunicorn's answer to a request it refuses before the app (a request line
+    or a header over its limit, a malformed request), as problem+json."""
+    body = json.dumps(
+        {"type": "about:blank", "title": reason, "status": status, "detail": detail}
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: {PROBLEM}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    gunicorn_util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+class ProblemWorker(ThreadWorker):
+    """gunicorn's threaded worker, whose own refusals (414, 431, 400) are
+    problem+json like every answer of the app instead of an HTML page.
+    ``util.write_error`` is the one function gunicorn writes them with; it is
+    replaced in the worker process only."""
+
+    def init_process(self):
+        gunicorn_util.write_error = write_problem
+        super().init_process()
 
 
 def prepare(app: Flask) -> None:
@@ -68,7 +101,11 @@ def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread",
+        "worker_class": ProblemWorker,
+        # gunicorn's defaults, named because the API document states them.
+        "limit_request_line": REQUEST_LINE_BYTES,
+        "limit_request_fields": HEADER_FIELDS,
+        "limit_request_field_size": HEADER_FIELD_BYTES,
         # Dry-runs answer synchronously and may take up to the sandbox deadline.
         "timeout": app.config["DRY_RUN_WALL_SECONDS"] + 30,
         "graceful_timeout": 10,

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
 from repos.errors import UnsafePath
 
 MAX_PATH_BYTES = 255
+MAX_DEPTH = 8
 # Workspace and config ids become directory names: keep them to a dull alphabet.
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 
 
-def validate_path(path: str, *, max_depth: int = 8) -> str:
+def validate_path(path: str, *, max_depth: int = MAX_DEPTH) -> str:
     """Return ``path`` if it is a safe relative POSIX file path, else raise.
 
     Rules: 1–255 bytes of UTF-8; no leading ``/``; no backslash, control or
@@ -63,3 +65,50 @@ def validate_id(value: str, what: str = "id") -> str:
     if not isinstance(value, str) or not _ID_RE.fullmatch(value):
         raise UnsafePath(value, f"invalid {what}")
     return value
+
+
+def _ranges(codes: list[int]) -> str:
+    """A regex character-class body for ``codes`` (in the BMP), as ``\\uXXXX``
+    escapes: ECMA-262, Python and Rust regexes read them alike."""
+    spans: list[list[int]] = []
+    for code in codes:
+        if spans and spans[-1][1] == code - 1:
+            spans[-1][1] = code
+        else:
+            spans.append([code, code])
+
+    return "".join(
+        f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in spans
+    )
+
+
+@functools.cache
+def path_pattern() -> str:
+    """``validate_path`` as a regular expression (for the OpenAPI document).
+
+    Every path the check accepts matches; every path it refuses does not, except
+    for what a portable regex cannot say: the length in bytes (JSON Schema's
+    ``maxLength`` counts characters), format characters beyond the BMP (no escape
+    for them reads the same in ECMA-262, Python and Rust) and lone surrogates
+    (not UTF-8; a JSON body with one is refused before). The character classes
+    come from the same ``unicodedata`` categories as the check, so the two cannot
+    drift apart (``tests/test_repos_paths.py`` compares them)."""
+    refused = [
+        c
+        for c in range(0x10000)
+        if unicodedata.category(chr(c)) in ("Cc", "Cf") and not 0xD800 <= c <= 0xDFFF
+    ]
+    char = f"[^/\\\\{_ranges(refused)}]"
+    # ".", "..", ".git" and what NTFS reads as .git (trailing dots and spaces,
+    # GIT~1), in any case: lower() maps no other character to g, i or t.
+    special = r"(?:\.\.?|\.[gG][iI][tT][. ]*|[gG][iI][tT]~1[. ]*)"
+    component = f"(?!{special}(?:/|$)){char}+"
+    return f"^{component}(?:/{component}){{0,{MAX_DEPTH - 1}}}$"
+
+
+PATH_RULES = (
+    f"A relative POSIX path of 1-{MAX_PATH_BYTES} bytes of UTF-8: no leading '/', "
+    "no backslash, control or invisible format character, no empty, '.' or '..' "
+    "component, no '.git' component in any case (nor '.git.', '.git ' or 'GIT~1', "
+    f"as NTFS reads them), at most {MAX_DEPTH} components."
+)

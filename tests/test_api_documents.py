@@ -65,7 +65,7 @@ def test_non_spreadsheets_are_415(client, workspace, data):
     assert resp.mimetype == "application/problem+json" and resp.json["detail"]
 
 
-def test_missing_file_field_and_empty_file_are_400(client, workspace):
+def test_missing_file_field_is_400_and_empty_file_415(client, workspace):
     h = bearer(workspace["tokens"]["author"])
     resp = client.post(
         "/api/v1/workspaces/acme/documents",
@@ -74,7 +74,8 @@ def test_missing_file_field_and_empty_file_are_400(client, workspace):
         content_type="multipart/form-data",
     )
     assert resp.status_code == 400
-    assert upload(client, "acme", workspace["tokens"]["author"], b"").status_code == 400
+    empty = upload(client, "acme", workspace["tokens"]["author"], b"")
+    assert empty.status_code == 415 and "empty" in empty.json["detail"]
 
 
 def test_upload_over_the_limit_is_413(tmp_path, sqlite_url):

@@ -162,7 +162,8 @@ def test_put_stale_missing_and_absent(cfg):
     assert cfg.file(EMAIL)["code"] == "x = 1\n"
     resp = cfg.put(EMAIL, "x = 3\n")
     assert resp.status_code == 428 and resp.mimetype == "application/problem+json"
-    assert cfg.put(EMAIL, "x = 3\n", **{"If-Match": ""}).status_code == 428
+    empty = cfg.put(EMAIL, "x = 3\n", **{"If-Match": ""})
+    assert empty.status_code == 400 and "If-Match" in empty.json["errors"]
     assert cfg.put("columns/none.py", "x", **{"If-Match": old}).status_code == 404
 
 
@@ -234,7 +235,7 @@ def test_delete_file(cfg):
 
 def test_delete_manifest_or_a_named_script_is_refused(cfg):
     resp = cfg.delete("manifest.json")
-    assert resp.status_code == 400
+    assert resp.status_code == 409 and "a config needs one" in resp.json["detail"]
     resp = cfg.delete(EMAIL)
     assert resp.status_code == 409 and "columns[0].path" in resp.json["detail"]
     assert cfg.delete("table/transform.py").status_code == 409
@@ -280,10 +281,19 @@ def test_save_and_read_on_sqlite_and_postgresql(tmp_path, db_url):
     assert cfg.file(EMAIL)["code"] == "x = 1\n"
 
 
-def test_empty_if_match_never_means_unguarded(cfg):
-    """An If-Match that is present but empty is 428 on PATCH and DELETE too."""
+def test_empty_or_malformed_if_match_never_means_unguarded(cfg):
+    """An If-Match that is present but empty or malformed is a 400 that says what
+    is wrong with it (not the 428 of a missing one), on PATCH and DELETE too."""
     path = "lib/kept.py"
     cfg.post("/draft/files", {"path": path, "code": "x = 1\n"})
-    assert cfg.patch({"min_score": 2}, **{"If-Match": ""}).status_code == 428
-    assert cfg.delete(path, **{"If-Match": ""}).status_code == 428
+    for bad in ("", " ", ",", 'W/"', '"a" "b"'):
+        resp = cfg.patch({"min_score": 2}, **{"If-Match": bad})
+        assert resp.status_code == 400, bad
+        assert resp.json["errors"] == {
+            "If-Match": ["must be * or a comma-separated list of entity tags"]
+        }
+        assert cfg.delete(path, **{"If-Match": bad}).status_code == 400, bad
     assert cfg.get(f"/draft/files/{path}").status_code == 200
+    assert cfg.manifest()[0].get("min_score") != 2
+    # An empty quoted tag is a tag: it names no version, so the write is stale.
+    assert cfg.delete(path, **{"If-Match": '""'}).status_code == 412

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from repos.errors import FileTooLarge, TooManyFiles, UnsafePath
-from repos.paths import validate_id, validate_path
+from repos.paths import MAX_PATH_BYTES, path_pattern, validate_id, validate_path
 from repos.store import Store
 from tests.repos_helpers import AUTHOR
 
@@ -137,3 +142,53 @@ def test_file_count_limit(tmp_path):
     # replacing one file by another keeps the count and is fine
     repo.apply({"f0": None, "g0": b""}, author=AUTHOR, message="swap")
     assert len(repo.list_files()) == 5
+
+
+# The OpenAPI document states validate_path as a regex (repos.paths.path_pattern):
+# it must accept every path the check accepts and refuse every other, but for
+# what it leaves to words: the length in bytes, format characters beyond the BMP
+# and lone surrogates (not UTF-8; a JSON body with one is refused before).
+PIECES = st.sampled_from(
+    ["a", "é", "/", ".", "..", " ", "\\", "git", "GiT", ".git", "~1", "\n", "\x7f",
+     "\u200b", "\u202e", "\ufeff", "\u00ad", "\U0001f600", "\U000e0001", "-", "_"]
+)  # fmt: skip
+CANDIDATES = st.one_of(
+    st.lists(PIECES, max_size=12).map("".join),
+    st.text(max_size=40),
+    st.sampled_from(UNSAFE + SAFE),
+)
+
+
+# As JSON Schema reads it: "$" is the end of the string (Python's also matches
+# before a final newline).
+DOCUMENTED = re.compile(path_pattern().removesuffix("$") + r"\Z")
+
+
+def _accepted(path: str) -> bool:
+    try:
+        validate_path(path)
+    except UnsafePath:
+        return False
+    return True
+
+
+@settings(max_examples=600, deadline=None, database=None, derandomize=True)
+@given(CANDIDATES)
+def test_the_documented_pattern_is_the_check(path):
+    left_to_words = len(path.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES or any(
+        (ord(c) > 0xFFFF and unicodedata.category(c) == "Cf")
+        or unicodedata.category(c) == "Cs"
+        for c in path
+    )
+    matches = DOCUMENTED.match(path) is not None
+    if left_to_words:
+        assert _accepted(path) is False  # the pattern may match: the words refuse
+    else:
+        assert matches == _accepted(path), path
+
+
+@settings(max_examples=150, deadline=None, database=None, derandomize=True)
+@given(st.from_regex(path_pattern(), fullmatch=True))
+def test_paths_drawn_from_the_pattern_pass_unless_too_long(path):
+    if len(path.encode("utf-8", "surrogatepass")) <= MAX_PATH_BYTES:
+        assert _accepted(path), path

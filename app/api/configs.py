@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from app.extensions import Blueprint
 from app.schemas.configs import ConfigCreateSchema, ConfigDeleteArgsSchema, ConfigSchema
-from app.schemas.problem import documented_errors
 from app.services import access
 from app.services import configs as config_service
 from app.web import request_context
@@ -12,12 +11,8 @@ from app.web import request_context
 bp = Blueprint("configs", __name__, url_prefix="/api/v1/workspaces")
 
 
-_errors = documented_errors(bp)
-
-
 @bp.get("/<ws>/configs")
 @bp.response(200, ConfigSchema(many=True))
-@_errors(401, 404)
 def list_configs(ws):
     """List the workspace's configs."""
     ctx = request_context()
@@ -27,7 +22,7 @@ def list_configs(ws):
 @bp.post("/<ws>/configs")
 @bp.arguments(ConfigCreateSchema)
 @bp.response(201, ConfigSchema)
-@_errors(400, 401, 403, 404, 409)
+@bp.problems(403, described={409: "A config with this slug exists."})
 def create_config(data, ws):
     """Create a config: its repo with a scaffold on the draft (author)."""
     ctx = request_context()
@@ -37,7 +32,6 @@ def create_config(data, ws):
 
 @bp.get("/<ws>/configs/<config_id>")
 @bp.response(200, ConfigSchema)
-@_errors(401, 404)
 def get_config_view(ws, config_id):
     """Get a config with its live draft, published version and clone URL."""
     ctx = request_context()
@@ -49,7 +43,7 @@ def get_config_view(ws, config_id):
 @bp.delete("/<ws>/configs/<config_id>")
 @bp.arguments(ConfigDeleteArgsSchema, location="query")
 @bp.response(204)
-@_errors(400, 401, 403, 404, 409)
+@bp.problems(403, described={409: "The config has versions: ?force=true deletes it."})
 def delete_config(args, ws, config_id):
     """Delete a config and its repo; ?force=true if it has versions (admin)."""
     ctx = request_context()

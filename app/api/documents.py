@@ -23,6 +23,15 @@ def _limit_body():
 @bp.post("")
 @bp.arguments(UploadSchema, location="files")
 @bp.response(201, DocumentSchema)
+@bp.problems(
+    403,
+    described={
+        400: "No multipart field `file`.",
+        413: "The file is larger than the upload limit (ADE_MAX_UPLOAD_BYTES).",
+        415: "Not an Excel workbook (.xlsx or .xlsm): empty, a legacy .xls, "
+        "another zip file, a damaged one, or anything else.",
+    },
+)
 @rate_limited(bp, "upload")
 def upload_document(_files, ws):
     """Upload a workbook (multipart field ``file``)."""
@@ -54,9 +63,7 @@ def get_document(ws, document_id):
 
 
 @bp.get("/<document_id>/content")
-@bp.response(
-    200, {"format": "binary", "type": "string"}, content_type=service.XLSX_TYPE
-)
+@bp.download(service.XLSX_TYPE)
 def download_document(ws, document_id):
     """Download a document's bytes."""
     ctx = request_context()
@@ -72,6 +79,7 @@ def download_document(ws, document_id):
 
 @bp.delete("/<document_id>")
 @bp.response(204)
+@bp.problems(403, described={409: "A job uses the document as its input."})
 def delete_document(ws, document_id):
     """Delete a document that no job uses."""
     ctx = request_context()

@@ -10,6 +10,7 @@ from app.extensions import Blueprint
 from app.schemas.draft import (
     ETAG_HEADER,
     LOCATION_HEADER,
+    PATH_SCHEMA,
     CheckResultSchema,
     CheckSchema,
     ColumnCreatedSchema,
@@ -21,13 +22,13 @@ from app.schemas.draft import (
     FileSchema,
     FileUpdateSchema,
     FileWrittenSchema,
+    IfMatchRequiredSchema,
     IfMatchSchema,
     IfNoneMatchSchema,
     ManifestPatchSchema,
     ManifestSchema,
     PlanSchema,
 )
-from app.schemas.problem import documented_errors
 from app.services import check as check_service
 from app.services import files
 from app.services import manifest as manifest_service
@@ -54,6 +55,7 @@ FILE_PARAMS = [
         "name": "path",
         "description": "Path of the file in the draft tree.",
         "example": "columns/email.py",
+        "schema": PATH_SCHEMA,
     },
 ]
 # JSON escaping can grow a file's text up to six-fold (\uXXXX); beyond that the
@@ -71,12 +73,10 @@ def _draft(ws: str, config_id: str, role: str):
 
 
 _etag = etag_header
-_errors = documented_errors(bp)
 
 
 @bp.get("/draft/files", parameters=CONFIG_PARAMS)
 @bp.response(200, FileEntrySchema(many=True))
-@_errors(401, 404)
 def list_files(ws, config_id):
     """List the draft's files."""
     return files.list_files(_draft(ws, config_id, "viewer"))
@@ -86,7 +86,6 @@ def list_files(ws, config_id):
 @bp.arguments(IfNoneMatchSchema, location="headers", as_kwargs=True)
 @bp.response(200, FileSchema, headers=ETAG_HEADER)
 @bp.alt_response(304, description="Not modified", headers=ETAG_HEADER)
-@_errors(400, 401, 404)
 def read_file(ws, config_id, path, if_none_match=None):
     """Read one draft file (ETag = blob id; If-None-Match → 304)."""
     file = files.read_file(_draft(ws, config_id, "viewer"), path)
@@ -99,7 +98,14 @@ def read_file(ws, config_id, path, if_none_match=None):
 @bp.post("/draft/files", parameters=CONFIG_PARAMS)
 @bp.arguments(FileCreateSchema)
 @bp.response(201, FileWrittenSchema, headers={**ETAG_HEADER, **LOCATION_HEADER})
-@_errors(400, 401, 403, 404, 409, 413)
+@bp.problems(
+    403,
+    described={
+        400: "Invalid: the path breaks the path rules, both code and template "
+        "are given, or the tree would exceed its file limit.",
+        409: "The file exists.",
+    },
+)
 def create_file(data, ws, config_id):
     """Create a draft file from code or a template (409 if it exists)."""
     written = files.create_file(_draft(ws, config_id, "author"), **data)
@@ -108,10 +114,18 @@ def create_file(data, ws, config_id):
 
 
 @bp.put("/draft/files/<path:path>", parameters=FILE_PARAMS)
-@bp.arguments(IfMatchSchema, location="headers", as_kwargs=True)
+@bp.arguments(IfMatchRequiredSchema, location="headers", as_kwargs=True)
 @bp.arguments(FileUpdateSchema)
 @bp.response(200, FileWrittenSchema, headers=ETAG_HEADER)
-@_errors(400, 401, 403, 404, 412, 413, 428)
+@bp.problems(
+    403,
+    412,
+    428,
+    described={
+        400: "Invalid: a malformed If-Match, a path that breaks the path rules, "
+        "or a manifest.json that is not a valid manifest (`problems` lists them).",
+    },
+)
 def update_file(data, ws, config_id, path, if_match_header=None):
     """Save a draft file; If-Match (blob id or sha256) is required."""
     draft = _draft(ws, config_id, "author")
@@ -123,7 +137,14 @@ def update_file(data, ws, config_id, path, if_match_header=None):
 @bp.delete("/draft/files/<path:path>", parameters=FILE_PARAMS)
 @bp.arguments(IfMatchSchema, location="headers", as_kwargs=True)
 @bp.response(204)
-@_errors(400, 401, 403, 404, 409, 412)
+@bp.problems(
+    403,
+    412,
+    described={
+        409: "The manifest names the file (remove its entry first), or the "
+        "file is manifest.json.",
+    },
+)
 def delete_file(ws, config_id, path, if_match_header=None):
     """Delete a draft file (If-Match optional, checked when given)."""
     expected = if_match(if_match_header, path, required=False)
@@ -131,10 +152,20 @@ def delete_file(ws, config_id, path, if_match_header=None):
 
 
 @bp.post("/draft:move", parameters=CONFIG_PARAMS)
-@bp.arguments(IfMatchSchema, location="headers", as_kwargs=True)
+@bp.arguments(IfMatchRequiredSchema, location="headers", as_kwargs=True)
 @bp.arguments(FileMoveSchema)
 @bp.response(200, FileMovedSchema, headers=ETAG_HEADER)
-@_errors(400, 401, 403, 404, 409, 412, 428)
+@bp.problems(
+    403,
+    412,
+    428,
+    described={
+        400: "Invalid: a malformed If-Match, a path that breaks the path rules, "
+        "the same path twice, manifest.json, or a move the manifest cannot "
+        "follow (`problems`).",
+        409: "The new path exists.",
+    },
+)
 def move_file(data, ws, config_id, if_match_header=None):
     """Move (rename) a draft file in one commit; If-Match names its version. A
     file the manifest names is renamed there too, in the same commit."""
@@ -147,7 +178,7 @@ def move_file(data, ws, config_id, if_match_header=None):
 @bp.post("/draft:check", parameters=CONFIG_PARAMS)
 @bp.arguments(CheckSchema)
 @bp.response(200, CheckResultSchema)
-@_errors(400, 401, 403, 404, 413)
+@bp.problems(403, described={400: "The path breaks the path rules."})
 def check_file(data, ws, config_id):
     """Check a file's text without saving it: the findings a save would report."""
     draft = _draft(ws, config_id, "author")
@@ -158,7 +189,7 @@ def check_file(data, ws, config_id):
 @bp.post("/draft/columns", parameters=CONFIG_PARAMS)
 @bp.arguments(ColumnCreateSchema)
 @bp.response(201, ColumnCreatedSchema, headers={**ETAG_HEADER, **LOCATION_HEADER})
-@_errors(400, 401, 403, 404, 409)
+@bp.problems(403, described={409: "A column with this key, or its script, exists."})
 def add_column(data, ws, config_id):
     """Add a column: its script and manifest entry in one commit."""
     created = files.add_column(_draft(ws, config_id, "author"), **data)
@@ -170,7 +201,6 @@ def add_column(data, ws, config_id):
 
 @bp.get("/draft/manifest", parameters=CONFIG_PARAMS)
 @bp.response(200, ManifestSchema, headers=ETAG_HEADER)
-@_errors(401, 404)
 def get_manifest(ws, config_id):
     """Read the draft manifest (ETag = its blob id)."""
     manifest, sha = manifest_service.get_manifest(_draft(ws, config_id, "viewer"))
@@ -190,7 +220,15 @@ def get_manifest(ws, config_id):
     }
 )
 @bp.response(200, ManifestSchema, headers=ETAG_HEADER)
-@_errors(400, 401, 403, 404, 412, 415)
+@bp.problems(
+    403,
+    412,
+    415,
+    described={
+        400: "Invalid: a malformed patch or If-Match, or a result that is not a "
+        "valid manifest for the draft's files (`problems` lists every problem).",
+    },
+)
 def patch_manifest(patch, ws, config_id, if_match_header=None):
     """Change the manifest with a JSON merge patch (RFC 7386); If-Match optional."""
     if not (request.mimetype == "application/json" or request.mimetype == MERGE_PATCH):
@@ -207,7 +245,6 @@ def patch_manifest(patch, ws, config_id, if_match_header=None):
 
 @bp.post("/draft:plan", parameters=CONFIG_PARAMS)
 @bp.response(200, PlanSchema)
-@_errors(401, 404)
 def plan(ws, config_id):
     """Plan a run of the draft: phases, column DAG, warnings."""
     return plan_service.plan(_draft(ws, config_id, "viewer"))

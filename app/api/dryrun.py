@@ -7,7 +7,6 @@ from flask import send_file
 from app.extensions import Blueprint
 from app.limits import rate_limited
 from app.schemas.jobs import DryRunResultSchema, DryRunSchema
-from app.schemas.problem import documented_errors
 from app.services import access
 from app.services import dryrun as service
 from app.services.dryrun_store import OUTPUT, REPORT
@@ -15,14 +14,13 @@ from app.web import request_context
 
 bp = Blueprint("dryrun", __name__, url_prefix="/api/v1/workspaces/<ws>")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_errors = documented_errors(bp)
 
 
 @bp.post("/configs/<config_id>/draft:dry-run")
 @bp.arguments(DryRunSchema)
 @bp.response(200, DryRunResultSchema)
+@bp.problems(403, described={404: "No such workspace, config or document."})
 @rate_limited(bp, "dry_run")
-@_errors(400, 401, 403, 404)
 def dry_run_draft(data, ws, config_id):
     """Run the draft on a document in the sandbox and return the report."""
     ctx = request_context()
@@ -34,8 +32,7 @@ def dry_run_draft(data, ws, config_id):
 
 
 @bp.get("/dry-runs/<run_id>/output")
-@bp.response(200, {"format": "binary", "type": "string"}, content_type=XLSX)
-@_errors(401, 404)
+@bp.download(XLSX)
 def dry_run_output(ws, run_id):
     """Download a recent dry run's normalized workbook (kept for a while)."""
     ctx = request_context()
@@ -46,8 +43,7 @@ def dry_run_output(ws, run_id):
 
 
 @bp.get("/dry-runs/<run_id>/report")
-@bp.response(200, {"type": "object"})
-@_errors(401, 404)
+@bp.download("application/json", {"type": "object"})
 def dry_run_report(ws, run_id):
     """A recent dry run's report (JSON, as the dry run answered it)."""
     ctx = request_context()

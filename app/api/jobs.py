@@ -12,6 +12,7 @@ from app.services import jobs as service
 from app.web import request_context
 
 bp = Blueprint("jobs", __name__, url_prefix="/api/v1/workspaces/<ws>/jobs")
+NOT_READY = "The job has not finished: its outputs are not there yet."
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -20,6 +21,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @bp.response(202, JobSchema)
 @bp.alt_response(
     200, schema=JobSchema, description="A succeeded job with the same run_key (reused)."
+)
+@bp.problems(
+    403,
+    described={
+        400: "Invalid: the body, or a config_version_id that names a draft.",
+        404: "No such workspace, version or document.",
+    },
 )
 @rate_limited(bp, "jobs")
 def submit_job(data, ws):
@@ -51,6 +59,7 @@ def get_job(ws, job_id):
 
 @bp.post("/<job_id>:cancel")
 @bp.response(200, JobSchema)
+@bp.problems(403, described={409: "The job has finished: it cannot be cancelled."})
 def cancel_job(ws, job_id):
     """Cancel a queued or running job."""
     ctx = request_context()
@@ -69,21 +78,24 @@ def _artifact(ws, job_id, name, mimetype, download_name=None):
 
 
 @bp.get("/<job_id>/output")
-@bp.response(200, {"format": "binary", "type": "string"}, content_type=XLSX)
+@bp.download(XLSX)
+@bp.problems(described={409: NOT_READY})
 def job_output(ws, job_id):
     """Download the normalized workbook."""
     return _artifact(ws, job_id, "output.xlsx", XLSX, f"job-{job_id}.xlsx")
 
 
 @bp.get("/<job_id>/report")
-@bp.response(200, {"type": "object"})
+@bp.download("application/json", {"type": "object"})
+@bp.problems(described={409: NOT_READY})
 def job_report(ws, job_id):
     """The run's JSON report (SPEC §7)."""
     return _artifact(ws, job_id, "report.json", "application/json")
 
 
 @bp.get("/<job_id>/logs")
-@bp.response(200, {"type": "string"}, content_type="text/plain")
+@bp.download("text/plain", {"type": "string"})
+@bp.problems(described={409: NOT_READY})
 def job_logs(ws, job_id):
     """The run's logs as text."""
     # send_file adds "; charset=utf-8" to text/* types itself.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.extensions import Blueprint
 from app.limits import rate_limited
-from app.schemas.problem import documented_errors
+from app.schemas.draft import PATH_SCHEMA
 from app.schemas.versions import (
     CommitSchema,
     DiffArgsSchema,
@@ -26,7 +26,12 @@ bp = Blueprint(
 )
 
 
-_errors = documented_errors(bp)
+PATH_PARAM = {
+    "in": "path",
+    "name": "path",
+    "description": "Path of the file in the version's tree.",
+    "schema": PATH_SCHEMA,
+}
 
 
 def _config(ws: str, config_id: str, role: str = "viewer"):
@@ -37,7 +42,6 @@ def _config(ws: str, config_id: str, role: str = "viewer"):
 
 @bp.get("/versions")
 @bp.response(200, VersionSchema(many=True))
-@_errors(401, 404)
 def list_versions(ws, config_id):
     """List versions, newest first (the draft first, read live from git)."""
     return config_service.list_versions(*_config(ws, config_id))
@@ -46,7 +50,15 @@ def list_versions(ws, config_id):
 @bp.post("/publish")
 @bp.arguments(PublishSchema)
 @bp.response(201, VersionSchema)
-@_errors(400, 401, 403, 404, 409)
+@bp.problems(
+    403,
+    described={
+        400: "Invalid: the semver, or the draft fails the package check "
+        "(`errors` by file, `problems` in full).",
+        409: "The semver is not greater than every earlier version (`highest`), "
+        "or a concurrent publish won.",
+    },
+)
 @rate_limited(bp, "publish")
 def publish(data, ws, config_id):
     """Publish the draft as a new version (publisher)."""
@@ -56,7 +68,7 @@ def publish(data, ws, config_id):
 
 @bp.post("/revert")
 @bp.response(200, RevertResultSchema)
-@_errors(401, 403, 404, 409)
+@bp.problems(403, described={409: "Nothing published, or nothing to revert to."})
 def revert(ws, config_id):
     """Revert to the previous version (publisher)."""
     return publish_service.revert(*_config(ws, config_id, "publisher"))
@@ -64,15 +76,14 @@ def revert(ws, config_id):
 
 @bp.get("/versions/<version_id>/files")
 @bp.response(200, VersionFileSchema(many=True))
-@_errors(401, 404)
 def list_version_files(ws, config_id, version_id):
     """List the files of a version (``draft`` or a version id)."""
     return config_service.list_version_files(*_config(ws, config_id), version_id)
 
 
-@bp.get("/versions/<version_id>/files/<path:path>")
+@bp.get("/versions/<version_id>/files/<path:path>", parameters=[PATH_PARAM])
 @bp.response(200, VersionFileContentSchema)
-@_errors(400, 401, 404)
+@bp.problems(described={400: "The path breaks the path rules."})
 def read_version_file(ws, config_id, version_id, path):
     """Read one file of a version."""
     ctx, config = _config(ws, config_id)
@@ -82,7 +93,6 @@ def read_version_file(ws, config_id, version_id, path):
 @bp.get("/diff")
 @bp.arguments(DiffArgsSchema, location="query")
 @bp.response(200, DiffSchema)
-@_errors(400, 401, 404)
 def diff(args, ws, config_id):
     """Diff two versions (ids or ``draft``): per-file status and unified patch."""
     return config_service.diff(*_config(ws, config_id), args["from_"], args["to"])
@@ -91,7 +101,6 @@ def diff(args, ws, config_id):
 @bp.get("/history")
 @bp.arguments(HistoryArgsSchema, location="query")
 @bp.response(200, CommitSchema(many=True))
-@_errors(400, 401, 404)
 def history(args, ws, config_id):
     """List the draft's commits, newest first."""
     return config_service.history(*_config(ws, config_id), args["limit"])

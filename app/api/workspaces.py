@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from app.extensions import Blueprint
-from app.schemas.problem import documented_errors
 from app.schemas.workspaces import (
     TokenCreatedSchema,
     TokenCreateSchema,
@@ -19,12 +18,10 @@ from app.services import workspaces as workspace_service
 from app.web import request_context
 
 bp = Blueprint("workspaces", __name__, url_prefix="/api/v1/workspaces")
-_errors = documented_errors(bp)
 
 
 @bp.get("")
 @bp.response(200, WorkspaceSchema(many=True))
-@_errors(401)
 def list_workspaces():
     """List the workspaces the token can see."""
     ctx = request_context()
@@ -34,6 +31,7 @@ def list_workspaces():
 @bp.post("")
 @bp.arguments(WorkspaceCreateSchema)
 @bp.response(201, WorkspaceSchema)
+@bp.problems(403, described={409: "A workspace with this slug exists."})
 def create_workspace(data):
     """Create a workspace (instance admin)."""
     ctx = request_context()
@@ -43,16 +41,15 @@ def create_workspace(data):
 
 @bp.get("/<ws>")
 @bp.response(200, WorkspaceSchema)
-@_errors(401, 404)
 def get_workspace(ws):
     """Get one workspace."""
     return access.workspace(request_context(), ws, "viewer")
 
 
 @bp.patch("/<ws>")
-@bp.arguments(WorkspaceUpdateSchema)
+@bp.arguments(WorkspaceUpdateSchema, required=False)  # no body: a no-op
 @bp.response(200, WorkspaceSchema)
-@_errors(400, 401, 403, 404, 409)
+@bp.problems(403, described={409: "A workspace with this slug exists."})
 def update_workspace(data, ws):
     """Rename a workspace: new slug and/or name (instance admin)."""
     return workspace_service.update_workspace(request_context(), ws, **data)
@@ -61,7 +58,13 @@ def update_workspace(data, ws):
 @bp.delete("/<ws>")
 @bp.arguments(WorkspaceDeleteArgsSchema, location="query")
 @bp.response(204)
-@_errors(400, 401, 403, 404, 409)
+@bp.problems(
+    403,
+    described={
+        409: "The workspace holds configs, documents or jobs (`holds`): "
+        "?force=true deletes it with them."
+    },
+)
 def delete_workspace(args, ws):
     """Delete a workspace; ?force=true if it holds configs, documents or jobs
     (instance admin)."""
@@ -70,6 +73,7 @@ def delete_workspace(args, ws):
 
 @bp.get("/<ws>/tokens")
 @bp.response(200, TokenSchema(many=True))
+@bp.problems(403)
 def list_tokens(ws):
     """List the workspace's live tokens (admin)."""
     ctx = request_context()
@@ -80,6 +84,7 @@ def list_tokens(ws):
 @bp.post("/<ws>/tokens")
 @bp.arguments(TokenCreateSchema)
 @bp.response(201, TokenCreatedSchema)
+@bp.problems(403)
 def create_token(data, ws):
     """Create a token; its secret is shown in this response only (admin)."""
     ctx = request_context()
@@ -93,6 +98,7 @@ def create_token(data, ws):
 
 @bp.delete("/<ws>/tokens/<token_id>")
 @bp.response(204)
+@bp.problems(403)
 def revoke_token(ws, token_id):
     """Revoke a token (admin)."""
     ctx = request_context()

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from app.schemas.fields import QueryBoolean
 from app.schemas.versions import VersionSchema
 from app.schemas.workspaces import SLUG
 
@@ -16,7 +17,7 @@ class ConfigCreateSchema(Schema):
 
 
 class ConfigDeleteArgsSchema(Schema):
-    force = fields.Boolean(load_default=False)
+    force = QueryBoolean(load_default=False)
 
 
 class DraftRefSchema(Schema):

@@ -13,4 +13,12 @@ class DocumentSchema(Schema):
 
 
 class UploadSchema(Schema):
-    file = fields.Raw(metadata={"type": "string", "format": "binary"}, required=True)
+    file = fields.Raw(
+        required=True,
+        metadata={
+            "type": "string",
+            "format": "binary",
+            "description": "An Excel workbook (.xlsx or .xlsm; not empty), at "
+            "most ADE_MAX_UPLOAD_BYTES (50 MiB by default).",
+        },
+    )

@@ -1,6 +1,26 @@
 """Schemas for jobs and dry-runs."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
+
+from app.schemas.fields import Boolean, Integer
+
+SAMPLE_ROWS = validate.Range(min=1, max=10_000)
+
+
+class FlagsSchema(Schema):
+    """A job's flags: the ones the service reads are typed; others are kept (they
+    are part of the run_key, so they tell otherwise equal runs apart)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    force = Boolean(
+        metadata={"description": "run again even if a succeeded job has the run_key"}
+    )
+    sample_rows = Integer(
+        validate=SAMPLE_ROWS,
+        metadata={"description": "rows each detector sees per column"},
+    )
 
 
 class JobCreateSchema(Schema):
@@ -10,7 +30,7 @@ class JobCreateSchema(Schema):
     input_document_id = fields.String(
         required=True, validate=validate.Length(min=1, max=64)
     )
-    flags = fields.Dict(keys=fields.String(), load_default=dict)
+    flags = fields.Nested(FlagsSchema, load_default=dict)
 
 
 class JobQuerySchema(Schema):
@@ -42,7 +62,7 @@ class JobSchema(Schema):
 
 class DryRunSchema(Schema):
     documentId = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    sample_rows = fields.Integer(validate=validate.Range(min=1, max=10_000))
+    sample_rows = Integer(validate=SAMPLE_ROWS)
 
 
 class DryRunDownloadsSchema(Schema):

@@ -2,6 +2,18 @@
 
 from marshmallow import Schema, fields, validate
 
+from app.schemas.fields import QueryInteger
+
+# semver.org 2.0's own expression (what ``semver.Version.is_valid`` accepts, no "v"
+# prefix), [0-9] for \d so Python reads it as JSON Schema does (ASCII digits): the
+# schema refuses what publish would.
+_NUM = "(?:0|[1-9][0-9]*)"
+_PRE = f"(?:{_NUM}|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)"
+SEMVER_PATTERN = (
+    rf"^{_NUM}\.{_NUM}\.{_NUM}(?:-{_PRE}(?:\.{_PRE})*)?"
+    r"(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?$"
+)
+
 
 class VersionSchema(Schema):
     id = fields.String()
@@ -16,7 +28,17 @@ class VersionSchema(Schema):
 
 
 class PublishSchema(Schema):
-    semver = fields.String(required=True, validate=validate.Length(min=5, max=100))
+    semver = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=5, max=100),
+            validate.Regexp(
+                SEMVER_PATTERN,
+                error="must be MAJOR.MINOR.PATCH"
+                "[-pre][+build] (semver.org 2.0, no 'v')",
+            ),
+        ],
+    )
     message = fields.String(load_default="", validate=validate.Length(max=10_000))
 
 
@@ -60,7 +82,7 @@ class DiffSchema(Schema):
 
 
 class HistoryArgsSchema(Schema):
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    limit = QueryInteger(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
 class AuthorSchema(Schema):

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.models import ROLES
+from app.schemas.fields import QueryBoolean
 
 # \Z, not $: "$" also matches before a trailing newline.
 SLUG = validate.Regexp(
@@ -23,7 +24,7 @@ class WorkspaceUpdateSchema(Schema):
 
 
 class WorkspaceDeleteArgsSchema(Schema):
-    force = fields.Boolean(
+    force = QueryBoolean(
         load_default=False,
         metadata={"description": "delete it with its configs, documents and jobs"},
     )

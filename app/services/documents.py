@@ -103,8 +103,8 @@ def store_upload(
     filename = _safe_filename(filename)
     tmp, sha256, size = _spool(stream, data_dir / "tmp", limit)
     try:
-        if size == 0:
-            raise Invalid("The uploaded file is empty.")
+        if size == 0:  # not a workbook either: the 415 of every other non-workbook
+            raise Unsupported("The uploaded file is empty: not an Excel workbook.")
         content_type = _check_spreadsheet(tmp, filename)
         target = blob_path(data_dir, sha256)
         target.parent.mkdir(parents=True, exist_ok=True)

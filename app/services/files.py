@@ -185,7 +185,8 @@ def delete_file(draft: Draft, path: str, expected: Sequence[str] | None) -> None
     starts naming the file makes one of the two writes retry and see the other.
     ``expected`` (optional) must name the file's current version."""
     if path == MANIFEST:
-        raise Invalid("manifest.json cannot be deleted.")
+        # A conflict like a script the manifest names: the draft needs it to run.
+        raise Conflict("manifest.json cannot be deleted: a config needs one.")
 
     def attempt() -> None:
         tip = draft.repo.resolve("draft")
