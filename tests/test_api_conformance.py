@@ -87,7 +87,26 @@ def _finished_job(base: str, token: str, version: str, document: str) -> str:
     raise AssertionError(f"the seed job did not finish: {state}")
 
 
-def seed(base: str, admin: str) -> dict[str, str]:
+def _worker_token(env: dict[str, str]) -> str:
+    """A worker token (the worker calls answer only those): ``ade token create``."""
+    out = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("ade")),
+            "token",
+            "create",
+            "--name",
+            "st",
+            "--worker",
+        ],  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def seed(base: str, admin: str, env: dict[str, str]) -> dict[str, str]:
     """The ids the run pins (environment variables named in schemathesis.toml)."""
 
     def post(url: str, body: dict) -> dict:
@@ -115,6 +134,7 @@ def seed(base: str, admin: str) -> dict[str, str]:
         "ADE_ST_DRY_RUN_ID": dry_run["id"],
         "ADE_ST_RENAMED_WS": scratch["ws1"]["id"],
         "ADE_ST_DELETED_WS": scratch["ws2"]["id"],
+        "ADE_ST_WORKER_TOKEN": _worker_token(env),
     }
 
 
@@ -185,7 +205,7 @@ def test_what_gunicorn_refuses_is_problem_json_too(server, request_bytes, status
 @pytest.mark.timeout(600)
 def test_schemathesis_finds_nothing(server):
     srv, admin, tmp = server
-    env = {**os.environ, **seed(srv.base, admin), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, **seed(srv.base, admin, srv.env), "PYTHONPATH": str(ROOT)}
     cmd = [
         ST,
         "--config-file",
