@@ -27,6 +27,7 @@ def load_bench():
     return module
 
 
+@pytest.mark.shared_data("strudel")
 @pytest.mark.parametrize(("corpus", "floor"), [("saus", 0.95), ("troy", 0.95)])
 def test_last_header_line_found_on_real_tables(tmp_path, corpus, floor):
     if not (DATA / f"{corpus}.jl.gz").exists() and not IN_CI:
