@@ -4,15 +4,14 @@ schemathesis generates requests for every operation of ``/api/v1/openapi.json``
 (in-process WSGI), as an instance admin, against a workspace and a config that
 exist, so generated bodies, headers and file paths reach the views instead of
 stopping at a 404. Valid and invalid (negative) inputs, a few examples each per
-operation, within a time budget; every failing operation is reported, not only the
-first. (schemathesis' lazy pytest loader does not run on pytest 9 — it sets
+operation, derandomized (the same cases every run, however busy the machine: no time
+budget that a loaded machine runs out of); every failing operation is reported, not
+only the first. (schemathesis' lazy pytest loader does not run on pytest 9 — it sets
 ``node._nodeid`` — so the operations are driven here with plain hypothesis.)
 Run with ``-s`` to see the status codes each operation answered.
 """
 
 from __future__ import annotations
-
-import time
 
 import pytest
 import schemathesis
@@ -29,7 +28,6 @@ CONFIG_SLUG = "fuzzed"
 KNOWN_PATH = "columns/email.py"  # named by the manifest, so it cannot be deleted
 POSITIVE, NEGATIVE, KNOWN = "positive", "negative", "known-path"
 EXAMPLES = {POSITIVE: 15, NEGATIVE: 8, KNOWN: 8}
-BUDGET_SECONDS = 40.0
 # Renaming or deleting a workspace would take ``acme`` away from every later
 # operation: PATCH and DELETE /workspaces/{ws} act on this one, restored after each.
 SCRATCH = "fuzz-scratch"
@@ -118,19 +116,15 @@ def _fuzz(operation, mode, env, headers, seen) -> None:
     run()
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(600)  # a hang guard: ~10 s on an idle machine
 def test_no_input_causes_a_server_error(fuzz_env):
     schema = _load_schema(fuzz_env)
     headers = {"Authorization": f"Bearer {fuzz_env.admin}"}
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 10
-    deadline = time.monotonic() + BUDGET_SECONDS
-    failures, seen, skipped = [], {}, []
+    failures, seen = [], {}
     for operation in operations:
         for mode in _modes(operation):
-            if time.monotonic() > deadline:
-                skipped.append(f"{operation.label} [{mode}]")
-                continue
             try:
                 _fuzz(operation, mode, fuzz_env, headers, seen)
             except Unsatisfiable:
@@ -140,7 +134,6 @@ def test_no_input_causes_a_server_error(fuzz_env):
     for label, codes in seen.items():
         print(f"{label}: {sorted(codes)}")
     assert not failures, "\n\n".join(failures)
-    assert not skipped, f"the time budget ran out before: {skipped}"
     draft = "/api/v1/workspaces/{ws}/configs/{config_id}/draft"
     assert 200 in seen[f"GET {draft}/files/{{path}}"]  # the fuzzer reached the views
     assert 412 in seen[f"PUT {draft}/files/{{path}}"]
