@@ -199,9 +199,13 @@ def test_cancel_running_and_queued_jobs(client, app, setup):
     def progress():
         return client.get(job_url, headers=bearer(t["viewer"])).json["progress"]
 
-    wait_for(lambda: (progress() or {}).get("phase") == "detect", 60, 0.2,
-             what="the running job's progress to show phase 'detect'",
-             last=progress)  # fmt: skip
+    wait_for(
+        lambda: (progress() or {}).get("phase") == "detect",
+        60,
+        0.2,
+        what="the running job's progress to show phase 'detect'",
+        last=progress,
+    )
     url = f"/api/v1/workspaces/acme/jobs/{running['id']}:cancel"
     assert client.post(url, headers=bearer(t["viewer"])).status_code == 403
     resp = client.post(url, headers=bearer(t["author"]))
