@@ -172,18 +172,20 @@ def test_submit_validation(client, setup, admin_token):
 
 def test_hostile_config_fails_its_job_and_the_next_job_succeeds(client, app, setup):
     t, cfg = setup["t"], setup["config"]
-    app.config["SANDBOX_WALL_SECONDS"] = 3
+    # The loop ends on the 2 s CPU limit; the wall limit is generous because the
+    # next (good) job runs under the same limits on a possibly loaded machine.
+    app.config["SANDBOX_WALL_SECONDS"] = 60
     app.config["SANDBOX_CPU_SECONDS"] = 2
     put_file(client, "acme", cfg["id"], t["author"], "columns/email.py", LOOPING)
     bad = publish(client, "acme", cfg["id"], t["publisher"], "1.1.0")
     job = submit(client, t["author"], bad["id"], setup["doc"]["id"]).json
     job = wait_for_job(client, "acme", job["id"], t["viewer"], timeout=120)
     assert job["status"] == "failed"
-    # The configured limits (CPU 2 s, wall 3 s), not the 240 s / 300 s defaults.
-    assert re.search(r"limit of [23] s exceeded", job["error"]), job["error"]
+    # The configured limits (CPU 2 s, wall 60 s), not the 240 s / 300 s defaults.
+    assert re.search(r"limit of (2|60) s exceeded", job["error"]), job["error"]
     good = submit(client, t["author"], setup["version"]["id"], setup["doc"]["id"]).json
     good_done = wait_for_job(client, "acme", good["id"], t["viewer"])
-    assert good_done["status"] == "succeeded"
+    assert good_done["status"] == "succeeded", good_done
 
 
 def test_cancel_running_and_queued_jobs(client, app, setup):
