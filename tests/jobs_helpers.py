@@ -6,8 +6,8 @@ import io
 
 from openpyxl import Workbook
 
+from tests import waits
 from tests.conftest import bearer
-from tests.waits import wait_for
 
 
 def roster_xlsx(rows: int = 5, *, email_header: str = "E-mail") -> bytes:
@@ -80,7 +80,7 @@ def wait_for_job(
         seen["job"] = client.get(url, headers=bearer(token)).json
         return seen["job"] if seen["job"]["status"] in until else None
 
-    return wait_for(
+    return waits.wait_for(
         reached,
         timeout,
         0.1,
