@@ -12,7 +12,7 @@ run: setup
 	$(BIN)/ade init
 	$(BIN)/ade serve --port $(PORT)
 
-test: setup setup-browser setup-tools lint-js
+test: setup setup-browser setup-tools lint lint-js
 	$(BIN)/pytest
 
 setup: setup-py setup-js
@@ -42,9 +42,17 @@ setup-browser:
 	@command -v chromium >/dev/null 2>&1 || [ -x /usr/lib/chromium/chromium ] || \
 		( $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium )
 
+# Every check runs and reports before the target fails, so one run shows everything.
+# ruff: style, and C901 (complexity <= 15, pyproject.toml); lint-imports: the layers
+# (the contracts in setup.cfg).
+LINT_PATHS := app repos runner tests bench
 lint: setup-py
-	$(BIN)/ruff check app repos runner tests bench
-	$(BIN)/ruff format --check app repos runner tests bench
+	@status=0; \
+	echo "ruff check $(LINT_PATHS)"; $(BIN)/ruff check $(LINT_PATHS) || status=1; \
+	echo "ruff format --check $(LINT_PATHS)"; \
+	$(BIN)/ruff format --check $(LINT_PATHS) || status=1; \
+	echo "lint-imports"; $(BIN)/lint-imports --no-logo || status=1; \
+	exit $$status
 
 # ESLint (npm devDependency, eslint.config.js) over the editor's browser modules.
 lint-js: setup-js

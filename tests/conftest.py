@@ -3,6 +3,11 @@
 PostgreSQL: each test run gets its own template database (migrated once) and each test
 that asks for ``pg_url`` a fresh copy of it; everything is dropped at the end. Outside
 CI a missing server skips those tests; in CI (``CI=true``) it fails them.
+
+Shared data (``../shared/data`` beside the checkout, not in the repo): tests that
+read it carry ``@pytest.mark.shared_data("sub", "path")`` and may take the
+``shared_data`` fixture for its path. Absent outside CI they skip, saying so; in CI
+they fail, since there the data must be present.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ PG_ADMIN_URL = os.environ.get(
 REDIS_URL = os.environ.get("ADE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 RUN_ID = uuid.uuid4().hex[:10]
-SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 _counter = itertools.count()
 
 
@@ -31,6 +36,44 @@ def _unavailable(what: str, exc: Exception):
     if IN_CI:
         pytest.fail(f"{what} is required in CI and is not reachable: {exc}")
     pytest.skip(f"{what} not reachable: {exc}")
+
+
+def require_shared_data(*parts: str) -> Path:
+    """``../shared/data/<parts>``; skip (outside CI) or fail (CI) when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if path.exists():
+        return path
+    if IN_CI:
+        pytest.fail(
+            f"shared data {path} is missing: CI must provide ../shared/data "
+            "beside the checkout"
+        )
+    pytest.skip(
+        f"shared data {path} is absent (../shared/data beside the checkout); "
+        "the test runs where it is present, and always with CI=true"
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "shared_data(*parts): reads ../shared/data/<parts>; skipped outside CI when "
+        "absent, failed in CI",
+    )
+
+
+def pytest_runtest_setup(item):
+    marker = item.get_closest_marker("shared_data")
+    if marker is not None:
+        require_shared_data(*marker.args)
+
+
+@pytest.fixture
+def shared_data(request) -> Path:
+    """The path the test's ``shared_data`` marker names (``../shared/data`` if
+    unmarked), checked the same way."""
+    marker = request.node.get_closest_marker("shared_data")
+    return require_shared_data(*(marker.args if marker else ()))
 
 
 def _pg_admin():

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import io
-import time
 
 from openpyxl import Workbook
 
+from tests import waits
 from tests.conftest import bearer
 
 
@@ -68,14 +68,22 @@ def publish(client, ws, config_id, token, semver="1.0.0"):
     return resp.json
 
 
-def wait_for(
+def wait_for_job(
     client, ws, job_id, token, timeout=60, until=("succeeded", "failed", "cancelled")
 ):
-    deadline = time.monotonic() + timeout
-    while True:
-        job = client.get(
-            f"/api/v1/workspaces/{ws}/jobs/{job_id}", headers=bearer(token)
-        ).json
-        if job["status"] in until or time.monotonic() > deadline:
-            return job
-        time.sleep(0.1)
+    """The job once its status is one of ``until``; fails the test (with the job as
+    last seen) when that takes over ``timeout`` seconds."""
+    url = f"/api/v1/workspaces/{ws}/jobs/{job_id}"
+    seen = {}
+
+    def reached():
+        seen["job"] = client.get(url, headers=bearer(token)).json
+        return seen["job"] if seen["job"]["status"] in until else None
+
+    return waits.wait_for(
+        reached,
+        timeout,
+        0.1,
+        what=f"job {job_id} to reach {'/'.join(until)}",
+        last=lambda: seen.get("job"),
+    )

@@ -8,9 +8,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
+
+from tests.waits import WaitTimeout, wait_for
 
 ADE = str(Path(sys.executable).with_name("ade"))
 
@@ -60,18 +61,26 @@ class Server:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own group: kill() takes the workers
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def healthy() -> bool:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"ade serve exited: {self.log.read_text()[-2000:]}")
             try:
                 with urllib.request.urlopen(f"{self.base}/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        return
+                    return r.status == 200
             except OSError:
-                time.sleep(0.05)
-        self.kill()
-        raise RuntimeError("ade serve did not become healthy in time")
+                return False
+
+        try:
+            wait_for(
+                healthy,
+                timeout,
+                what=f"ade serve to answer {self.base}/healthz",
+                last=lambda: self.log.read_text()[-2000:],
+            )
+        except WaitTimeout:
+            self.kill()
+            raise
 
     def kill(self) -> None:
         if self.proc is None:

@@ -7,14 +7,19 @@ from __future__ import annotations
 import os
 import threading
 import time
-from datetime import datetime
 
 import pytest
 
 from runner.sandbox import untrusted
 from tests.conftest import bearer, make_app
-from tests.jobs_helpers import create_config, publish, put_file, roster_xlsx, upload
-from tests.jobs_helpers import wait_for as wait_for_job
+from tests.jobs_helpers import (
+    create_config,
+    publish,
+    put_file,
+    roster_xlsx,
+    upload,
+    wait_for_job,
+)
 from tests.sandbox_helpers import Window, leftovers
 
 pytestmark = pytest.mark.timeout(120)
@@ -67,13 +72,6 @@ def submit(client, setup, version_id):
     return resp.json
 
 
-def run_seconds(job: dict) -> float:
-    started, finished = (
-        datetime.fromisoformat(job[k]) for k in ("started_at", "finished_at")
-    )
-    return (finished - started).total_seconds()
-
-
 def assert_nothing_left(logs: list[str], window: Window) -> None:
     """Nothing of the run's uid (which it printed) is left on the host."""
     if os.geteuid() != 0:
@@ -90,18 +88,17 @@ def with_fifo_run(client, setup) -> dict:
 
 def test_fifo_output_in_a_dry_run_does_not_stall_it(client, setup):
     """A dry run copies its workbook out (the editor offers it as a download) like a
-    job: the FIFO is refused without being opened, the answer comes within the wall
-    limit, says why, offers no workbook, and the run leaves nothing behind."""
+    job: the FIFO is refused without being opened (a copy-out blocked on it would
+    end on the wall limit instead), the answer says why, offers no workbook, and the
+    run leaves nothing behind."""
     with_fifo_run(client, setup)
     url = f"/api/v1/workspaces/acme/configs/{setup['config']['id']}/draft:dry-run"
-    started = time.monotonic()
     with Window() as window:
         resp = client.post(
             url,
             json={"documentId": setup["doc"]["id"]},
             headers=bearer(setup["t"]["author"]),
         )
-    assert time.monotonic() - started < WALL + 2
     assert resp.status_code == 200, resp.json
     assert resp.json["status"] == "failed"
     assert resp.json["error"] == "the output is not a regular file"
@@ -115,8 +112,8 @@ def test_fifo_output_fails_the_job_and_the_next_job_runs(client, setup):
         job = submit(client, setup, bad["id"])
         job = wait_for_job(client, "acme", job["id"], setup["t"]["viewer"], timeout=60)
     assert job["status"] == "failed", job
+    # Refused at once, not a copy-out blocked on the FIFO until the wall limit.
     assert job["error"] == "the output is not a regular file"
-    assert run_seconds(job) < WALL + 2
     logs = client.get(
         f"/api/v1/workspaces/acme/jobs/{job['id']}/logs",
         headers=bearer(setup["t"]["viewer"]),

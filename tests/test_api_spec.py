@@ -18,7 +18,7 @@ from tests.jobs_helpers import (
     put_file,
     roster_xlsx,
     upload,
-    wait_for,
+    wait_for_job,
 )
 
 VERSION_KEYS = {
@@ -110,7 +110,7 @@ def test_versions_and_jobs_carry_the_spec_fields(env):
          json.dumps(flags, sort_keys=True, separators=(",", ":")), "")
     )  # fmt: skip
     assert resp.json["run_key"] == hashlib.sha256(material.encode()).hexdigest()
-    job = wait_for(client, "acme", resp.json["id"], token)
+    job = wait_for_job(client, "acme", resp.json["id"], token)
     assert job["status"] == "succeeded", job
     url = f"/api/v1/workspaces/acme/jobs/{job['id']}"
     logs = client.get(f"{url}/logs", headers=bearer(token))

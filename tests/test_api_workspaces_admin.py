@@ -4,7 +4,13 @@ and its refusal without ?force=true."""
 from __future__ import annotations
 
 from tests.conftest import bearer
-from tests.jobs_helpers import create_config, publish, roster_xlsx, upload, wait_for
+from tests.jobs_helpers import (
+    create_config,
+    publish,
+    roster_xlsx,
+    upload,
+    wait_for_job,
+)
 
 
 def test_rename_a_workspace(client, workspace, admin_token):
@@ -72,7 +78,8 @@ def test_delete_with_contents_needs_force_and_takes_everything(
         json={"config_version_id": version["id"], "input_document_id": doc["id"]},
         headers=bearer(t["author"]),
     ).json
-    assert wait_for(client, "acme", job["id"], t["author"])["status"] == "succeeded"
+    done = wait_for_job(client, "acme", job["id"], t["author"])
+    assert done["status"] == "succeeded", done
     data = app.config["DATA_DIR"]
     repo = data / "repos" / workspace["id"] / f"{config['id']}.git"
     blob = data / "documents" / doc["sha256"][:2] / doc["sha256"]

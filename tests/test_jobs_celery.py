@@ -21,7 +21,7 @@ from tests.jobs_helpers import (
     put_file,
     roster_xlsx,
     upload,
-    wait_for,
+    wait_for_job,
 )
 
 ADE = str(Path(sys.executable).with_name("ade"))
@@ -111,7 +111,7 @@ def test_celery_workers_run_jobs_and_survive_a_killed_worker(
         )
         assert resp.status_code == 202, resp.json
         jobs.append(resp.json["id"])
-    finished = [wait_for(client, "acme", j, admin, timeout=120) for j in jobs]
+    finished = [wait_for_job(client, "acme", j, admin, timeout=120) for j in jobs]
     assert [j["status"] for j in finished] == ["succeeded"] * 20, [
         (j["status"], j["error"]) for j in finished
     ]
@@ -124,7 +124,9 @@ def test_celery_workers_run_jobs_and_survive_a_killed_worker(
         json={"config_version_id": slow["id"], "input_document_id": doc["id"]},
         headers=bearer(admin),
     ).json
-    running = wait_for(client, "acme", job["id"], admin, timeout=60, until=("running",))
+    running = wait_for_job(
+        client, "acme", job["id"], admin, timeout=60, until=("running",)
+    )
     assert running["status"] == "running"
     with app.app_context():
         from app.models import Job
@@ -137,7 +139,7 @@ def test_celery_workers_run_jobs_and_survive_a_killed_worker(
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait()
 
-    done = wait_for(client, "acme", job["id"], admin, timeout=90)
+    done = wait_for_job(client, "acme", job["id"], admin, timeout=90)
     assert done["status"] == "succeeded", done
     assert done["attempts"] == 2
     stuck = client.get(

@@ -1,12 +1,11 @@
 """A job queued while no server ran is picked up when `ade serve` starts."""
 
-import time
-
 from app.models import Job
 from app.services import jobs as job_service
 from tests.conftest import bearer, make_app
 from tests.jobs_helpers import create_config, publish, roster_xlsx, upload
 from tests.serve_helpers import Server, ade_env, ade_init
+from tests.waits import wait_for
 
 
 def test_queued_job_runs_after_a_restart_without_a_new_submit(tmp_path):
@@ -40,15 +39,21 @@ def test_queued_job_runs_after_a_restart_without_a_new_submit(tmp_path):
     server = Server(env, tmp_path / "serve.log")
     server.start()
     try:
-        deadline = time.monotonic() + 60
-        status = None
-        while time.monotonic() < deadline:
+
+        def status() -> str:
             session = app.extensions["ade.sessionmaker"]()
-            status = session.get(Job, job_id).status
-            session.close()
-            if status in ("succeeded", "failed"):
-                break
-            time.sleep(0.2)
-        assert status == "succeeded", (tmp_path / "serve.log").read_text()[-2000:]
+            try:
+                return session.get(Job, job_id).status
+            finally:
+                session.close()
+
+        final = wait_for(
+            lambda: (s := status()) in ("succeeded", "failed") and s,
+            120,
+            0.2,
+            what="the queued job to finish after the restart",
+            last=lambda: (status(), (tmp_path / "serve.log").read_text()[-2000:]),
+        )
+        assert final == "succeeded", (tmp_path / "serve.log").read_text()[-2000:]
     finally:
         server.kill()

@@ -154,9 +154,9 @@ def test_killed_writers_lock_does_not_block_later_writes(tmp_path):
     repo = store.create(WS, CFG, {}, AUTHOR)
     lock = repo.path / "refs" / "heads" / "draft.lock"
     _killed_writer_leaves(lock)
-    started = time.monotonic()
+    # A lock that blocked would end the write in ConcurrentUpdate after its retries;
+    # it goes through because the dead writer's lock is removed once stale.
     result = repo.write_file("after.txt", b"ok", author=AUTHOR, create=True)
-    assert time.monotonic() - started < 5
     assert result.commit == repo.resolve("draft")
     assert not lock.exists()
 

@@ -8,14 +8,11 @@ cross-wise figures), so a regression fails while harmless tweaks pass.
 from __future__ import annotations
 
 import importlib.util
-import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / ".." / "shared" / "data" / "strudel"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def load_bench():
@@ -27,10 +24,9 @@ def load_bench():
     return module
 
 
+@pytest.mark.shared_data("strudel")  # conftest: skip outside CI when absent
 @pytest.mark.parametrize(("corpus", "floor"), [("saus", 0.95), ("troy", 0.95)])
 def test_last_header_line_found_on_real_tables(tmp_path, corpus, floor):
-    if not (DATA / f"{corpus}.jl.gz").exists() and not IN_CI:
-        pytest.skip(f"the Strudel data is not at {DATA} (../shared/data/strudel)")
     bench = load_bench()
     hits, total, misses = bench.evaluate(bench.load(corpus), tmp_path)
     assert total == {"saus": 223, "troy": 199}[corpus]

@@ -1,7 +1,9 @@
 """Hostile configs against the service side of the sandbox (issue 12): an output that
 is a FIFO, a flood on the message pipe, IPC objects and the host's /tmp. Each run
-must end failed within its deadline (+2 s, a bound that only catches hangs) and leave
-no process, IPC object or file of its uid behind."""
+must end failed with the error of what stopped it, and leave no process, IPC object
+or file of its uid behind. A run that outlives its limits hangs the test into
+pytest's timeout: how soon after its deadline a run ends is not asserted (a loaded
+machine decides that)."""
 
 from __future__ import annotations
 
@@ -30,7 +32,9 @@ from tests.sandbox_helpers import (
 
 SMOKE = "runner.sandbox.smoke:run"
 MiB = 2**20
-LIMITS = Limits(cpu_seconds=4, wall_seconds=5, memory_bytes=512 * MiB)
+# A generous wall limit: these runs must fail on what they test, not lose a race
+# with the clock on a loaded machine (the deadline test sets its own 3 s).
+LIMITS = Limits(cpu_seconds=4, wall_seconds=20, memory_bytes=512 * MiB)
 pytestmark = pytest.mark.timeout(60)
 
 # The smoke entry writes its output with Path.write_bytes; config code runs in the
@@ -43,14 +47,12 @@ return 1
 
 
 def run(tmp_path: Path, body: str, limits: Limits = LIMITS, output=None):
-    """Run ``body`` in the sandbox; check it ended in time and left nothing."""
+    """Run ``body`` in the sandbox; check it left nothing."""
     config = make_config(tmp_path, body)
     source = tmp_path / "input.xlsx"
     source.write_bytes(b"not really a workbook")
-    started = time.monotonic()
     with Window() as window:
         result = run_sandboxed(config, source, output, limits=limits, entry=SMOKE)
-    assert time.monotonic() - started < limits.wall_seconds + 2
     if result.uid is not None:
         left = leftovers(result.uid, window)
         assert left == {"processes": [], "ipc": [], "files": []}
@@ -116,12 +118,12 @@ def test_copy_out_stops_at_the_deadline(tmp_path, monkeypatch):
     body = "return 1\n"
     config = make_config(tmp_path, body)
     source = tmp_path / "input.xlsx"
-    source.write_bytes(b"y" * 100_000)  # 6,250 slow reads: far past the deadline
-    started = time.monotonic()
+    # 6,250 slow reads, over 20 minutes: a copy-out that ignored the deadline hangs
+    # the test into its 60 s timeout; one that stops there ends on the wall limit.
+    source.write_bytes(b"y" * 100_000)
     result = run_sandboxed(
         config, source, tmp_path / "out.xlsx", limits=limits, entry=SMOKE
     )
-    assert time.monotonic() - started < limits.wall_seconds + 2
     assert not result.ok
     assert result.error == "time limit of 3 s exceeded"
     assert not (tmp_path / "out.xlsx").exists()

@@ -152,17 +152,32 @@ def _chromium() -> str:
     _missing("Debian's chromium is not installed")
 
 
+class _Chromium:
+    """One chromium for the package, launched again if it died: a browser crash
+    fails the test it happened in, not every test after it."""
+
+    def __init__(self, pw, executable: str) -> None:
+        self.pw, self.executable = pw, executable
+        self.current = None
+
+    def get(self):
+        if self.current is None or not self.current.is_connected():
+            self.current = self.pw.chromium.launch(
+                executable_path=self.executable, headless=True, args=CHROMIUM_ARGS
+            )
+        return self.current
+
+
 @pytest.fixture(scope="package")
 def browser():
     from playwright.sync_api import sync_playwright
 
     executable = _chromium()
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+        chromium = _Chromium(pw, executable)
+        yield chromium
+        if chromium.current is not None and chromium.current.is_connected():
+            chromium.current.close()
 
 
 def _guard_network(context, base_url: str) -> list[str]:
@@ -198,7 +213,7 @@ def new_page(browser, server, request):
 
     def make(token: str | None = None, viewport=None, base_url: str | None = None):
         base = base_url or server
-        context = browser.new_context(
+        context = browser.get().new_context(
             viewport=viewport or VIEWPORT, base_url=base, accept_downloads=True
         )
         context.set_default_timeout(15_000)

@@ -66,8 +66,8 @@ def test_open_edit_and_save(new_page, ws, config, api):
     page.locator("header").get_by_role("link", name="acme").click()
     assert asked and asked[0][0] == "confirm" and "unsaved changes" in asked[0][1]
     assert page.url.endswith(f"{config['editor']}/files/{EMAIL}")
-    page.close(run_before_unload=True)
-    page.wait_for_timeout(300)
+    with page.expect_event("dialog"):  # the tab's own beforeunload prompt
+        page.close(run_before_unload=True)
     assert [kind for kind, _ in asked] == ["confirm", "beforeunload"]
     assert page.errors == [] and page.blocked == []
 
