@@ -8,6 +8,7 @@ repository).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -148,12 +149,25 @@ def gc(repo_path: Path, *, git: str = "git", full: bool = True) -> bool:
             proc.stderr.strip(),
         )
         return False
-    _write_baseline(repo_path, count_loose_objects(repo_path))
+    try:
+        _write_baseline(repo_path, count_loose_objects(repo_path))
+    except OSError as exc:
+        # The pack is made; a missing baseline only makes the next look gc sooner.
+        log.warning("cannot record the gc baseline of %s: %s", repo_path, exc)
     return True
 
 
 def _write_baseline(repo_path: Path, count: int) -> None:
     # Write-then-rename so a concurrent reader never sees a half-written number.
-    tmp = repo_path / f"{GC_STAMP}.{os.getpid()}.tmp"
-    tmp.write_text(f"{count}\n")
-    os.replace(tmp, repo_path / GC_STAMP)
+    # The temp name is unique per writer, not per process: two threads of one
+    # process finishing a gc together shared a per-pid name, and the second rename
+    # found the file gone (issue 16).
+    fd, tmp = tempfile.mkstemp(prefix=f"{GC_STAMP}.", suffix=".tmp", dir=repo_path)
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(f"{count}\n")
+        os.replace(tmp, repo_path / GC_STAMP)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
