@@ -86,8 +86,18 @@ def rpc(ws_slug: str, config_slug: str, service: str):
     git = _commands()
     body = _spool_body(git.max_request_bytes)
     cmd = git.command(service, path, only_refs=target.only_refs)
+    # A push adds objects: the store's housekeeping thread packs them later
+    # (receive-pack's own auto gc is off, see GitCommands.command).
+    store = get_store()
+    after = (
+        (lambda: store.schedule_maintenance(path))
+        if service == "git-receive-pack"
+        else None
+    )
     return Response(
-        git_process.start(service, cmd, git.env(_git_protocol(target)), path, body),
+        git_process.start(
+            service, cmd, git.env(_git_protocol(target)), path, body, after
+        ),
         content_type=f"application/x-{service}-result",
         headers=_NO_CACHE,
         direct_passthrough=True,

@@ -1,6 +1,7 @@
 """Housekeeping of one bare repository: stale lock files and ``git gc``.
 
-libgit2 never expires a lock and never garbage-collects, so both are done here.
+libgit2 never expires a lock and never garbage-collects, so both are done here
+(when: ``repos.housekeeping``).
 Git runs as a subprocess with an isolated environment: no system or user config can
 change what it does (a user's ``gc.pruneExpire=now`` would be dangerous on a live
 repository).
@@ -122,7 +123,9 @@ def count_packs(repo_path: Path) -> int:
     return sum(1 for _ in (repo_path / "objects" / "pack").glob("*.pack"))
 
 
-def gc(repo_path: Path, *, git: str = "git", full: bool = True) -> bool:
+def gc(
+    repo_path: Path, *, git: str = "git", full: bool = True, holding_lock: bool = False
+) -> bool:
     """Pack loose objects; returns True on success.
 
     ``full``: ``git gc --quiet`` with git's default prune grace (never
@@ -132,9 +135,13 @@ def gc(repo_path: Path, *, git: str = "git", full: bool = True) -> bool:
     the whole history (what git's own ``gc --auto`` does between full gcs).
 
     A gc already running elsewhere makes git refuse; that is fine, it is doing
-    the job, so the refusal is only logged.
+    the job, so the refusal is only logged. ``holding_lock``: the caller holds
+    ``gc.pid`` (``housekeeping.gc_lock``), so git must not refuse because of it.
     """
-    args = ["gc", "--quiet"] if full else ["repack", "-d", "-q"]
+    if full:
+        args = ["gc", "--quiet", *(["--force"] if holding_lock else [])]
+    else:
+        args = ["repack", "-d", "-q"]
     try:
         proc = run_git(repo_path, args, git=git)
     except (OSError, subprocess.TimeoutExpired) as exc:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pygit2
 
-from repos import maintenance, trees
+from repos import housekeeping, maintenance, trees
 from repos.errors import (
     FileTooLarge,
     PathExists,
@@ -27,9 +27,10 @@ from repos.types import Author
 class Store:
     """Creates, opens and deletes bare config repositories under ``root``.
 
-    Limits: ``max_file_bytes`` per file, ``max_files`` per tree. Housekeeping:
-    loose objects are packed once they exceed ``gc_loose_objects``; ref locks
-    older than ``stale_lock_seconds`` are treated as a killed writer's and
+    Limits: ``max_file_bytes`` per file, ``max_files`` per tree. Housekeeping
+    (``repos.housekeeping``, on a thread, ``maintenance_delay`` seconds after a
+    write): loose objects are packed once they exceed ``gc_loose_objects``; ref
+    locks older than ``stale_lock_seconds`` are treated as a killed writer's and
     removed; a CAS write gives up with ConcurrentUpdate after ``retry_seconds``.
     ``host_lock`` adds an ``flock`` around each write attempt (fewer wasted
     retries on one host; correctness never depends on it).
@@ -45,6 +46,7 @@ class Store:
         stale_lock_seconds: float = 5.0,
         retry_seconds: float = 10.0,
         host_lock: bool = True,
+        maintenance_delay: float = 1.0,
         git: str = "git",
     ) -> None:
         self.root = Path(root)
@@ -55,6 +57,7 @@ class Store:
             stale_lock_seconds=stale_lock_seconds,
             retry_seconds=retry_seconds,
             host_lock=host_lock,
+            maintenance_delay=maintenance_delay,
             git=maintenance.find_git(git),
         )
 
@@ -74,6 +77,12 @@ class Store:
         if not (path / "HEAD").is_file():
             raise RepoNotFound(f"{workspace_id}/{config_id}")
         return ConfigRepo(path, self.settings)
+
+    def schedule_maintenance(self, path: Path) -> None:
+        """Have this process's housekeeping thread look at the repo at ``path``
+        soon (after objects arrived other than through ``ConfigRepo``: a push).
+        Never raises."""
+        housekeeping.schedule(Path(path), self.settings)
 
     def list_configs(self, workspace_id: str) -> list[str]:
         """Config ids that have a repository in the workspace, sorted."""
