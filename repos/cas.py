@@ -108,17 +108,15 @@ def commit_changes(
     message: Callable[[Mapping[str, str | None]], str],
     branch: str = "refs/heads/draft",
 ) -> WriteResult:
-    """One commit on ``branch`` applying ``changes`` (None = delete), after checking
+    """One commit on ``branch`` applying ``changes``, after checking
     preconditions against the tip it builds on. Paths and sizes are already valid.
-    ``message`` gets the current blob ids so it can say Create vs Update."""
-    # Blobs are content-addressed: write them once, outside the retry loop.
-    blobs = retry(
-        Path(repo.path),
-        settings,
-        lambda: {p: repo.create_blob(d) for p, d in changes.items() if d is not None},
-        "write blobs",
-        lock=False,
-    )
+    ``message`` gets the current blob ids so it can say Create vs Update.
+
+    Each attempt checks first and writes after: a write refused by a
+    precondition (a stale If-Match, a path in the way) stores no object. Blobs
+    are content-addressed, so writing them again on a retry only re-stamps them.
+    """
+    data = {p: d for p, d in changes.items() if d is not None}
 
     def step() -> WriteResult:
         ref = repo.references.get(branch)
@@ -128,17 +126,18 @@ def commit_changes(
         base = tip.tree
         current = {p: trees.blob_id_at(base, p) for p in changes}
         _check(base, changes, current, expected, must_exist, must_not_exist)
-        if any(d is not None and current[p] is None for p, d in changes.items()):
-            deleted = sum(1 for p, d in changes.items() if d is None)
-            added = sum(1 for p in blobs if current[p] is None)
+        if any(current[p] is None for p in data):
+            deleted = len(changes) - len(data)
+            added = sum(1 for p in data if current[p] is None)
             count = trees.count_files(repo, base) + added - deleted
             if count > settings.max_files:
                 raise TooManyFiles(count, settings.max_files)
+        blobs = {p: repo.create_blob(d) for p, d in data.items()}
         tree_id = trees.build_tree(repo, base, {p: blobs.get(p) for p in changes})
         if tree_id is None:  # every file deleted: an empty tree, as git writes it
             tree_id = repo.TreeBuilder().write()
         result_changes = tuple(
-            FileChange(p, str(blobs[p]), len(changes[p] or b""))
+            FileChange(p, str(blobs[p]), len(data[p]))
             if p in blobs
             else FileChange(p, None, 0)
             for p in sorted(changes)

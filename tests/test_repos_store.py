@@ -173,6 +173,31 @@ def test_write_semantics_errors_leave_draft_alone(repo):
     assert len(repo.history()) == 1
 
 
+def test_a_refused_write_stores_no_object(repo):
+    """Preconditions are checked before anything is written: a rejected save
+    (stale If-Match, a path in the way) leaves no unreferenced blob behind."""
+    stale = str(pygit2.hash(b"something else"))
+    refused = {
+        "stale": b"content of a stale save\n",
+        "exists": b"content of a create that exists\n",
+        "blocked": b"content under a file\n",
+    }
+    with pytest.raises(PreconditionFailed):
+        repo.write_file(
+            "manifest.json", refused["stale"], author=AUTHOR, expected_sha=stale
+        )
+    with pytest.raises(PathExists):
+        repo.write_file("manifest.json", refused["exists"], author=AUTHOR, create=True)
+    with pytest.raises(PathExists):
+        repo.apply(
+            {"manifest.json/x.py": refused["blocked"]}, author=AUTHOR, message="m"
+        )
+    raw = pygit2.Repository(str(repo.path))
+    for data in refused.values():
+        assert pygit2.hash(data) not in raw.odb
+    assert len(repo.history()) == 1
+
+
 def test_apply_is_one_commit_with_preconditions(repo):
     manifest_sha = repo.read_file("manifest.json").sha
     result = repo.apply(
