@@ -112,7 +112,9 @@ def _context():
         secret = auth.password
     elif auth is not None and auth.type == "bearer":
         secret = auth.token
-    principal = authenticate(get_session(), secret)
+    principal = authenticate(
+        get_session(), secret, current_app.config["AUTH_CACHE_SECONDS"]
+    )
     if principal is None:
         # Anonymous and wrong credentials alike: git asks again only after a 401.
         raise Unauthenticated("Authentication required: use an API token as password.")

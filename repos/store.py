@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,6 +24,17 @@ from repos.errors import (
 from repos.paths import validate_id, validate_path
 from repos.repo import DRAFT, ConfigRepo, RepoSettings
 from repos.types import Author
+
+OPEN_REPOS_PER_THREAD = 32
+
+
+class _OpenRepos(threading.local):
+    """This thread's open repositories, least recently used first."""
+
+    def __init__(self) -> None:
+        self.repos: OrderedDict[Path, tuple[tuple[int, int, int], ConfigRepo]] = (
+            OrderedDict()
+        )
 
 
 class Store:
@@ -60,6 +73,7 @@ class Store:
             maintenance_delay=maintenance_delay,
             git=maintenance.find_git(git),
         )
+        self._open = _OpenRepos()
 
     def repo_path(self, workspace_id: str, config_id: str) -> Path:
         """``<root>/<workspace_id>/<config_id>.git``; ids are checked (UnsafePath)."""
@@ -72,11 +86,33 @@ class Store:
         return (self.repo_path(workspace_id, config_id) / "HEAD").is_file()
 
     def open(self, workspace_id: str, config_id: str) -> ConfigRepo:
-        """The repository; RepoNotFound if there is none."""
+        """The repository; RepoNotFound if there is none.
+
+        Kept open per thread (opening one costs ~0.3 ms of a ~3 ms read): each
+        thread has its own instances, so nothing is shared between threads and
+        no lock is contended. An instance is reused only while its directory is
+        the one it opened (same inode and ctime): a repo deleted (renamed away)
+        is not found, and one created again at the same path is opened anew.
+        """
         path = self.repo_path(workspace_id, config_id)
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            self._open.repos.pop(path, None)
+            raise RepoNotFound(f"{workspace_id}/{config_id}") from None
+        identity = (st.st_dev, st.st_ino, st.st_ctime_ns)
+        cached = self._open.repos.get(path)
+        if cached is not None and cached[0] == identity:
+            self._open.repos.move_to_end(path)
+            return cached[1]
         if not (path / "HEAD").is_file():
             raise RepoNotFound(f"{workspace_id}/{config_id}")
-        return ConfigRepo(path, self.settings)
+        repo = ConfigRepo(path, self.settings)
+        self._open.repos[path] = (identity, repo)
+        if len(self._open.repos) > OPEN_REPOS_PER_THREAD:
+            # Dropped, not closed: a caller of this thread may still hold it.
+            self._open.repos.popitem(last=False)
+        return repo
 
     def schedule_maintenance(self, path: Path) -> None:
         """Have this process's housekeeping thread look at the repo at ``path``
@@ -130,6 +166,7 @@ class Store:
         path = self.repo_path(workspace_id, config_id)
         if not path.exists():
             raise RepoNotFound(f"{workspace_id}/{config_id}")
+        self._open.repos.pop(path, None)  # other threads notice by the stat
         trash = path.parent / f".del-{config_id}-{uuid.uuid4().hex}.git"
         try:
             os.rename(path, trash)
