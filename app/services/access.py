@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import ROLES, WORKER, ApiToken, Config, Workspace, utcnow
@@ -27,6 +27,13 @@ if TYPE_CHECKING:
 
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
 SECRET_PREFIX = "ade_"
+# Statements built once (building one per request costs more than running it).
+_WORKSPACE = select(Workspace).where(
+    or_(Workspace.id == bindparam("ref"), Workspace.slug == bindparam("ref"))
+)
+_LIVE_TOKEN = select(ApiToken).where(
+    ApiToken.secret_hash == bindparam("hash"), ApiToken.revoked_at.is_(None)
+)
 
 
 @dataclass(frozen=True)
@@ -107,11 +114,7 @@ def authenticate(
         cached = PRINCIPALS.get(key)
         if cached is not None:
             return cached
-    token = session.scalar(
-        select(ApiToken).where(
-            ApiToken.secret_hash == key, ApiToken.revoked_at.is_(None)
-        )
-    )
+    token = session.scalar(_LIVE_TOKEN, {"hash": key})
     if token is None:
         return None
     now = utcnow()
@@ -135,9 +138,7 @@ def check_surface(principal: Principal, worker_call: bool) -> None:
 
 def find_workspace(session: Session, ref: str) -> Workspace | None:
     """A workspace by id or slug."""
-    return session.scalar(
-        select(Workspace).where(or_(Workspace.id == ref, Workspace.slug == ref))
-    )
+    return session.scalar(_WORKSPACE, {"ref": ref})
 
 
 def role_allows(principal: Principal, workspace_id: str, role: str) -> bool | None:
@@ -169,9 +170,12 @@ def workspace(ctx: Context, ref: str, role: str = "viewer") -> Workspace:
     return found
 
 
-def _config_query(columns: tuple, ws_ref: str, cfg_ref: str):
+def _config_select(*columns):
     # One round trip: the workspace (by id or slug) and, outer-joined, its config
-    # (by id or slug); no row = no workspace, a NULL config = no config.
+    # (by id or slug); no row = no workspace, a NULL config = no config. Built
+    # once with bound parameters: building and keying a statement per request
+    # cost ~4x its execution (0.4 ms vs 0.1 ms on SQLite).
+    cfg, ws = bindparam("cfg"), bindparam("ws")
     return (
         select(*columns)
         .select_from(Workspace)
@@ -179,20 +183,24 @@ def _config_query(columns: tuple, ws_ref: str, cfg_ref: str):
             Config,
             and_(
                 Config.workspace_id == Workspace.id,
-                or_(Config.id == cfg_ref, Config.slug == cfg_ref),
+                or_(Config.id == cfg, Config.slug == cfg),
             ),
         )
-        .where(or_(Workspace.id == ws_ref, Workspace.slug == ws_ref))
+        .where(or_(Workspace.id == ws, Workspace.slug == ws))
         .limit(1)
     )
+
+
+_WORKSPACE_AND_CONFIG = _config_select(Workspace, Config)
+_CONFIG_REF = _config_select(Workspace.id, Config.id, Config.slug)
 
 
 def workspace_and_config(
     ctx: Context, ws_ref: str, cfg_ref: str, role: str = "viewer"
 ) -> tuple[Workspace, Config]:
     """``workspace()`` then a config of it by id or slug, in one query."""
-    row = ctx.session.execute(_config_query((Workspace, Config), ws_ref, cfg_ref))
-    found = row.first()
+    params = {"ws": ws_ref, "cfg": cfg_ref}
+    found = ctx.session.execute(_WORKSPACE_AND_CONFIG, params).first()
     _admit(ctx.caller(), ws_ref, found[0].id if found else None, role)
     if found[1] is None:
         raise NotFound(f"Config {cfg_ref!r} not found.")
@@ -209,10 +217,10 @@ class ConfigRef:
 
 
 def config_ref(ctx: Context, ws_ref: str, cfg_ref: str, role: str) -> ConfigRef:
-    """As ``workspace_and_config``, reading three columns and building no ORM
+    """As ``workspace_and_config``, reading three columns through Core: no ORM
     objects (the draft endpoints' hot path)."""
-    columns = (Workspace.id, Config.id, Config.slug)
-    found = ctx.session.execute(_config_query(columns, ws_ref, cfg_ref)).first()
+    params = {"ws": ws_ref, "cfg": cfg_ref}
+    found = ctx.session.connection().execute(_CONFIG_REF, params).first()
     _admit(ctx.caller(), ws_ref, found[0] if found else None, role)
     if found[1] is None:
         raise NotFound(f"Config {cfg_ref!r} not found.")
