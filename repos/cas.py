@@ -112,27 +112,44 @@ def commit_changes(
     preconditions against the tip it builds on. Paths and sizes are already valid.
     ``message`` gets the current blob ids so it can say Create vs Update.
 
-    Each attempt checks first and writes after: a write refused by a
-    precondition (a stale If-Match, a path in the way) stores no object. Blobs
-    are content-addressed, so writing them again on a retry only re-stamps them.
+    The preconditions are checked before any object is written, so a refused
+    write (a stale If-Match, a path in the way) stores nothing. The blobs are
+    then written outside the writer lock (content-addressed: a retry does not
+    rewrite them); only trees, commit and ref move happen under it, each attempt
+    re-checking against the tip it reads. Only a writer that passes the first
+    check and loses a race to a change of the same file leaves its blob behind
+    (for ``git gc`` to prune after its grace period).
     """
     data = {p: d for p, d in changes.items() if d is not None}
 
-    def step() -> WriteResult:
+    def read_and_check() -> tuple[pygit2.Commit, dict[str, str | None]]:
         ref = repo.references.get(branch)
         if ref is None:
             raise RefNotFound(branch)
         tip = ref.peel(pygit2.Commit)
+        current = {p: trees.blob_id_at(tip.tree, p) for p in changes}
+        _check(tip.tree, changes, current, expected, must_exist, must_not_exist)
+        return tip, current
+
+    path = Path(repo.path)
+    retry(path, settings, read_and_check, f"read {branch}", lock=False)
+    blobs = retry(
+        path,
+        settings,
+        lambda: {p: repo.create_blob(d) for p, d in data.items()},
+        "write blobs",
+        lock=False,
+    )
+
+    def step() -> WriteResult:
+        tip, current = read_and_check()
         base = tip.tree
-        current = {p: trees.blob_id_at(base, p) for p in changes}
-        _check(base, changes, current, expected, must_exist, must_not_exist)
         if any(current[p] is None for p in data):
             deleted = len(changes) - len(data)
             added = sum(1 for p in data if current[p] is None)
             count = trees.count_files(repo, base) + added - deleted
             if count > settings.max_files:
                 raise TooManyFiles(count, settings.max_files)
-        blobs = {p: repo.create_blob(d) for p, d in data.items()}
         tree_id = trees.build_tree(repo, base, {p: blobs.get(p) for p in changes})
         if tree_id is None:  # every file deleted: an empty tree, as git writes it
             tree_id = repo.TreeBuilder().write()
@@ -150,7 +167,7 @@ def commit_changes(
         )
         return WriteResult(str(commit_id), str(tree_id), result_changes)
 
-    return retry(Path(repo.path), settings, step, f"write to {branch}")
+    return retry(path, settings, step, f"write to {branch}")
 
 
 def _check(

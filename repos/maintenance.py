@@ -103,12 +103,20 @@ def find_git(git: str = "git") -> str:
 
 
 def run_git(
-    repo_path: Path, args: list[str], *, git: str = "git", timeout: float = 300.0
+    repo_path: Path,
+    args: list[str],
+    *,
+    git: str = "git",
+    timeout: float = 300.0,
+    background: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``git <args>`` against the bare repo in an isolated environment."""
+    """Run ``git <args>`` against the bare repo in an isolated environment.
+    ``background``: at low CPU priority (``nice``), so requests come first."""
+    nice = shutil.which("nice", path=_SAFE_PATH) if background else None
+    prefix = [nice, "-n", "10"] if nice else []
     with tempfile.TemporaryDirectory(prefix="ade-git-home-") as home:
         return subprocess.run(
-            [git, "--git-dir", str(repo_path), *args],
+            [*prefix, git, "--git-dir", str(repo_path), *args],
             env=git_env(home),
             cwd=repo_path,
             capture_output=True,
@@ -143,7 +151,11 @@ def gc(
     else:
         args = ["repack", "-d", "-q"]
     try:
-        proc = run_git(repo_path, args, git=git)
+        # One packing thread at low priority: on a small host the other cores
+        # keep serving requests while a repository is packed.
+        proc = run_git(
+            repo_path, ["-c", "pack.threads=1", *args], git=git, background=True
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         log.warning("git %s failed to run in %s: %s", args[0], repo_path, exc)
         return False
