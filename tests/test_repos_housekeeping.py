@@ -7,7 +7,9 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -147,3 +149,24 @@ def test_a_forked_child_starts_with_an_empty_queue(repo):
     os.close(read)
     os.waitpid(pid, 0)
     assert inherited == b"0"
+
+
+def test_a_short_lived_process_maintains_before_it_exits(tmp_path):
+    """A CLI command or a script writes and exits well before the debounce: the
+    pending job runs at exit (atexit), not never."""
+    root = Path(__file__).resolve().parents[1]
+    script = f"""
+import sys
+sys.path.insert(0, {str(root)!r})
+from repos.store import Store
+from repos.types import Author
+author = Author("cli", "cli@example.test")
+store = Store({str(tmp_path / "repos")!r}, gc_loose_objects=20, maintenance_delay=600)
+repo = store.create("ws", "cfg", {{"a.py": b"a = 0\\n"}}, author)
+for i in range(40):
+    repo.write_file("a.py", f"a = {{i + 1}}\\n".encode(), author=author)
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    path = tmp_path / "repos" / "ws" / "cfg.git"
+    assert list(path.glob("objects/pack/*.pack"))
+    assert count_loose(path) <= maintenance.read_baseline(path) + 20
