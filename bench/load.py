@@ -264,9 +264,9 @@ def plan(quick: bool) -> list[tuple[str, callable]]:
         ("get1", lambda t: step_gets(t, 1, secs(8), int(20_000 * k))),
         ("get10", lambda t: step_gets(t, 10, secs(8), int(40_000 * k))),
         ("get50", lambda t: step_gets(t, 50, secs(8), int(40_000 * k))),
-        ("put1", lambda t: step_own_saves(t, 1, secs(20), int(600 * k))),
-        ("put10", lambda t: step_own_saves(t, 10, secs(120), int(5_000 * k))),
-        ("put50", lambda t: step_own_saves(t, 50, secs(120), int(5_000 * k))),
+        ("put1", lambda t: step_own_saves(t, 1, secs(60), int(600 * k))),
+        ("put10", lambda t: step_own_saves(t, 10, secs(300), int(5_000 * k))),
+        ("put50", lambda t: step_own_saves(t, 50, secs(300), int(5_000 * k))),
         ("hot20", lambda t: step_hot(t, 20, secs(30))),
         ("mixed", lambda t: step_mixed(t, 20, secs(60), 5.0)),
     ]
