@@ -83,6 +83,14 @@ def test_a_revoked_token_stops_at_once_in_this_process(site):
     assert client.get(url, headers=bearer(token)).status_code == 401
 
 
+def test_deleting_a_workspace_drops_its_tokens_at_once(site):
+    app, client, admin, _token_id, token = site
+    assert client.get("/api/v1/workspaces", headers=bearer(token)).status_code == 200
+    gone = client.delete("/api/v1/workspaces/w?force=true", headers=admin)
+    assert gone.status_code == 204, gone.json
+    assert client.get("/api/v1/workspaces", headers=bearer(token)).status_code == 401
+
+
 def test_a_revocation_elsewhere_takes_effect_within_the_ttl(site, monkeypatch):
     """Another process revoked it: this one keeps its cached principal until the
     entry expires (AUTH_CACHE_SECONDS, 5 by default), then asks the database."""

@@ -91,9 +91,17 @@ class PrincipalCache:
             self._entries[key] = (principal, _clock() + ttl)
 
     def forget(self, token_id: str) -> None:
+        """Drop a revoked token."""
+        self._drop(lambda principal: principal.token_id == token_id)
+
+    def forget_workspace(self, workspace_id: str) -> None:
+        """Drop the tokens of a deleted workspace (its rows cascade away)."""
+        self._drop(lambda principal: principal.workspace_id == workspace_id)
+
+    def _drop(self, match) -> None:
         with self._lock:
             for key, (principal, _expires) in list(self._entries.items()):
-                if principal.token_id == token_id:
+                if match(principal):
                     del self._entries[key]
 
 
