@@ -50,7 +50,9 @@ def test_kill_minus_nine_never_leaves_git_and_sql_disagreeing(tmp_path):
     rng = random.Random()
     seed = rng.randrange(1 << 30)
     rng.seed(seed)
-    env = ade_env(tmp_path / "data")
+    # Publishes as fast as the server takes them: the per-token publish rate limit
+    # (30/minute) would answer 429s that say nothing about crash safety.
+    env = ade_env(tmp_path / "data", ADE_RATE_LIMIT_PUBLISH="")
     token = ade_init(env)
     server = Server(env, tmp_path / "serve.log")
     server.start()
