@@ -39,6 +39,7 @@ GC_PID = "gc.pid"
 # of this host), means a gc is running there.
 GC_PID_MAX_AGE = 12 * 3600
 EXIT_DRAIN_SECONDS = 30.0
+FORCED_GC_WAIT = 60.0  # a forced gc waits this long for another runner to finish
 
 
 def _lock_holder(pidfile: Path) -> str | None:

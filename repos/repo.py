@@ -376,7 +376,7 @@ class ConfigRepo:
         pile up); ``force``: ``git gc`` now, waiting for another runner to finish
         first. Writes only schedule this on the process's housekeeping thread.
         Returns True if it packed."""
-        wait = self.settings.retry_seconds * 6 if force else 0.0
+        wait = housekeeping.FORCED_GC_WAIT if force else 0.0
         return housekeeping.maintain_repo(
             self.path, self.settings, force=force, wait=wait
         )
