@@ -6,7 +6,7 @@ this module only reads the request's ``Authorization`` header.
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import current_app, g, request
 
 from app.db import get_session
 from app.services.access import Principal, authenticate
@@ -24,7 +24,9 @@ def bearer_secret() -> str | None:
 def current_principal() -> Principal:
     """The caller of this request; unauthenticated without a valid bearer token."""
     if "principal" not in g:
-        principal = authenticate(get_session(), bearer_secret())
+        principal = authenticate(
+            get_session(), bearer_secret(), current_app.config["AUTH_CACHE_SECONDS"]
+        )
         if principal is None:
             raise Unauthenticated("A valid bearer token is required.")
         g.principal = principal

@@ -95,6 +95,9 @@ def load_settings(env: dict[str, str] | None = None) -> dict:
         # Dry-run outputs kept for the editor's downloads, per workspace.
         "DRY_RUN_KEEP": _int(env, "ADE_DRY_RUN_KEEP", 20),
         "DRY_RUN_KEEP_HOURS": _int(env, "ADE_DRY_RUN_KEEP_HOURS", 24),
+        # How long a process answers a token from memory (0: ask the database on
+        # every request); a revocation reaches other processes within this.
+        "AUTH_CACHE_SECONDS": _int(env, "ADE_AUTH_CACHE_SECONDS", 5),
         "LOG_FORMAT": env.get("ADE_LOG_FORMAT") or "json",
         "LOG_LEVEL": env.get("ADE_LOG_LEVEL") or "INFO",
     }

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 import app.services.errors as service_errors
 import repos.errors as repo_errors
+from app.schemas.problem import RETRY_AFTER_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,8 @@ def problem(status: int, title: str, detail: str, **extra) -> Response:
     )
     if status == 401 and request.path.startswith("/api/"):
         resp.headers["WWW-Authenticate"] = 'Bearer realm="ade"'
+    if status in RETRY_AFTER_SECONDS:
+        resp.headers["Retry-After"] = str(RETRY_AFTER_SECONDS[status])
     return resp
 
 

@@ -86,8 +86,18 @@ def rpc(ws_slug: str, config_slug: str, service: str):
     git = _commands()
     body = _spool_body(git.max_request_bytes)
     cmd = git.command(service, path, only_refs=target.only_refs)
+    # A push adds objects: the store's housekeeping thread packs them later
+    # (receive-pack's own auto gc is off, see GitCommands.command).
+    store = get_store()
+    after = (
+        (lambda: store.schedule_maintenance(path))
+        if service == "git-receive-pack"
+        else None
+    )
     return Response(
-        git_process.start(service, cmd, git.env(_git_protocol(target)), path, body),
+        git_process.start(
+            service, cmd, git.env(_git_protocol(target)), path, body, after
+        ),
         content_type=f"application/x-{service}-result",
         headers=_NO_CACHE,
         direct_passthrough=True,
@@ -102,7 +112,9 @@ def _context():
         secret = auth.password
     elif auth is not None and auth.type == "bearer":
         secret = auth.token
-    principal = authenticate(get_session(), secret)
+    principal = authenticate(
+        get_session(), secret, current_app.config["AUTH_CACHE_SECONDS"]
+    )
     if principal is None:
         # Anonymous and wrong credentials alike: git asks again only after a 401.
         raise Unauthenticated("Authentication required: use an API token as password.")

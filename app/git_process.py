@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -22,8 +22,16 @@ def advertise(cmd: list[str], env: dict, path: Path) -> bytes | None:
     return proc.stdout
 
 
-def start(service: str, cmd: list[str], env: dict, path: Path, body: IO[bytes]):
-    """Start ``cmd`` on ``body``; its stdout becomes the response body."""
+def start(
+    service: str,
+    cmd: list[str],
+    env: dict,
+    path: Path,
+    body: IO[bytes],
+    after: Callable[[], None] | None = None,
+):
+    """Start ``cmd`` on ``body``; its stdout becomes the response body. ``after``
+    runs once git exited successfully (best effort: logged, never raised)."""
     stderr = tempfile.TemporaryFile()
     try:
         proc = subprocess.Popen(
@@ -34,7 +42,7 @@ def start(service: str, cmd: list[str], env: dict, path: Path, body: IO[bytes]):
         raise
     finally:
         body.close()  # the child holds its own descriptor
-    return GitOutput(service, proc, stderr)
+    return GitOutput(service, proc, stderr, after)
 
 
 class GitOutput:
@@ -42,8 +50,15 @@ class GitOutput:
     ``close`` when the response ends, is abandoned by the client, or is never
     iterated at all: git is reaped (killed if still running) in every case."""
 
-    def __init__(self, service: str, proc: subprocess.Popen, stderr: IO[bytes]):
+    def __init__(
+        self,
+        service: str,
+        proc: subprocess.Popen,
+        stderr: IO[bytes],
+        after: Callable[[], None] | None = None,
+    ):
         self.service, self.proc, self.stderr = service, proc, stderr
+        self.after = after
         self.finished = False
 
     def __iter__(self) -> Iterator[bytes]:
@@ -69,3 +84,8 @@ class GitOutput:
                 self.stderr.read(4000).decode(errors="replace"),
             )
         self.stderr.close()
+        if proc.returncode == 0 and self.after is not None:
+            try:
+                self.after()
+            except Exception:  # noqa: BLE001 - the push is done; only log
+                log.exception("%s: follow-up failed", self.service)

@@ -24,6 +24,8 @@ from app.schemas.problem import (
 from runner.sandbox import sandbox_capabilities
 
 log = logging.getLogger(__name__)
+# Settings newer than the oldest gunicorn setup.cfg allows; skipped where unknown.
+OPTIONAL_SETTINGS = {"control_socket_disable"}
 
 
 class _Gunicorn(BaseApplication):
@@ -34,6 +36,8 @@ class _Gunicorn(BaseApplication):
 
     def load_config(self):
         for key, value in self.options.items():
+            if key in OPTIONAL_SETTINGS and key not in self.cfg.settings:
+                continue  # an older gunicorn without that setting
             self.cfg.set(key, value)
 
     def load(self):
@@ -111,6 +115,10 @@ def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
         "graceful_timeout": 10,
         "accesslog": None,
         "errorlog": "-",
+        # gunicorn >= 25.1 opens a control socket by default, at one path per
+        # user ($XDG_RUNTIME_DIR or ~/.gunicorn/gunicorn.ctl): a second instance
+        # took over the first one's. Nothing here uses gunicornc, so none.
+        "control_socket_disable": True,
         "post_fork": lambda _server, _worker: _start_jobs(app),
         "worker_exit": lambda _server, _worker: _stop_jobs(app),
         "child_exit": lambda _server, worker: metrics.process_exited(worker.pid),

@@ -108,29 +108,45 @@ def commit_changes(
     message: Callable[[Mapping[str, str | None]], str],
     branch: str = "refs/heads/draft",
 ) -> WriteResult:
-    """One commit on ``branch`` applying ``changes`` (None = delete), after checking
+    """One commit on ``branch`` applying ``changes``, after checking
     preconditions against the tip it builds on. Paths and sizes are already valid.
-    ``message`` gets the current blob ids so it can say Create vs Update."""
-    # Blobs are content-addressed: write them once, outside the retry loop.
+    ``message`` gets the current blob ids so it can say Create vs Update.
+
+    The preconditions are checked before any object is written, so a refused
+    write (a stale If-Match, a path in the way) stores nothing. The blobs are
+    then written outside the writer lock (content-addressed: a retry does not
+    rewrite them); only trees, commit and ref move happen under it, each attempt
+    re-checking against the tip it reads. Only a writer that passes the first
+    check and loses a race to a change of the same file leaves its blob behind
+    (for ``git gc`` to prune after its grace period).
+    """
+    data = {p: d for p, d in changes.items() if d is not None}
+
+    def read_and_check() -> tuple[pygit2.Commit, dict[str, str | None]]:
+        ref = repo.references.get(branch)
+        if ref is None:
+            raise RefNotFound(branch)
+        tip = ref.peel(pygit2.Commit)
+        current = {p: trees.blob_id_at(tip.tree, p) for p in changes}
+        _check(tip.tree, changes, current, expected, must_exist, must_not_exist)
+        return tip, current
+
+    path = Path(repo.path)
+    retry(path, settings, read_and_check, f"read {branch}", lock=False)
     blobs = retry(
-        Path(repo.path),
+        path,
         settings,
-        lambda: {p: repo.create_blob(d) for p, d in changes.items() if d is not None},
+        lambda: {p: repo.create_blob(d) for p, d in data.items()},
         "write blobs",
         lock=False,
     )
 
     def step() -> WriteResult:
-        ref = repo.references.get(branch)
-        if ref is None:
-            raise RefNotFound(branch)
-        tip = ref.peel(pygit2.Commit)
+        tip, current = read_and_check()
         base = tip.tree
-        current = {p: trees.blob_id_at(base, p) for p in changes}
-        _check(base, changes, current, expected, must_exist, must_not_exist)
-        if any(d is not None and current[p] is None for p, d in changes.items()):
-            deleted = sum(1 for p, d in changes.items() if d is None)
-            added = sum(1 for p in blobs if current[p] is None)
+        if any(current[p] is None for p in data):
+            deleted = len(changes) - len(data)
+            added = sum(1 for p in data if current[p] is None)
             count = trees.count_files(repo, base) + added - deleted
             if count > settings.max_files:
                 raise TooManyFiles(count, settings.max_files)
@@ -138,7 +154,7 @@ def commit_changes(
         if tree_id is None:  # every file deleted: an empty tree, as git writes it
             tree_id = repo.TreeBuilder().write()
         result_changes = tuple(
-            FileChange(p, str(blobs[p]), len(changes[p] or b""))
+            FileChange(p, str(blobs[p]), len(data[p]))
             if p in blobs
             else FileChange(p, None, 0)
             for p in sorted(changes)
@@ -151,7 +167,7 @@ def commit_changes(
         )
         return WriteResult(str(commit_id), str(tree_id), result_changes)
 
-    return retry(Path(repo.path), settings, step, f"write to {branch}")
+    return retry(path, settings, step, f"write to {branch}")
 
 
 def _check(

@@ -1,6 +1,7 @@
 """Housekeeping of one bare repository: stale lock files and ``git gc``.
 
-libgit2 never expires a lock and never garbage-collects, so both are done here.
+libgit2 never expires a lock and never garbage-collects, so both are done here
+(when: ``repos.housekeeping``).
 Git runs as a subprocess with an isolated environment: no system or user config can
 change what it does (a user's ``gc.pruneExpire=now`` would be dangerous on a live
 repository).
@@ -8,6 +9,7 @@ repository).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -101,12 +103,20 @@ def find_git(git: str = "git") -> str:
 
 
 def run_git(
-    repo_path: Path, args: list[str], *, git: str = "git", timeout: float = 300.0
+    repo_path: Path,
+    args: list[str],
+    *,
+    git: str = "git",
+    timeout: float = 300.0,
+    background: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``git <args>`` against the bare repo in an isolated environment."""
+    """Run ``git <args>`` against the bare repo in an isolated environment.
+    ``background``: at low CPU priority (``nice``), so requests come first."""
+    nice = shutil.which("nice", path=_SAFE_PATH) if background else None
+    prefix = [nice, "-n", "10"] if nice else []
     with tempfile.TemporaryDirectory(prefix="ade-git-home-") as home:
         return subprocess.run(
-            [git, "--git-dir", str(repo_path), *args],
+            [*prefix, git, "--git-dir", str(repo_path), *args],
             env=git_env(home),
             cwd=repo_path,
             capture_output=True,
@@ -121,7 +131,9 @@ def count_packs(repo_path: Path) -> int:
     return sum(1 for _ in (repo_path / "objects" / "pack").glob("*.pack"))
 
 
-def gc(repo_path: Path, *, git: str = "git", full: bool = True) -> bool:
+def gc(
+    repo_path: Path, *, git: str = "git", full: bool = True, holding_lock: bool = False
+) -> bool:
     """Pack loose objects; returns True on success.
 
     ``full``: ``git gc --quiet`` with git's default prune grace (never
@@ -131,11 +143,19 @@ def gc(repo_path: Path, *, git: str = "git", full: bool = True) -> bool:
     the whole history (what git's own ``gc --auto`` does between full gcs).
 
     A gc already running elsewhere makes git refuse; that is fine, it is doing
-    the job, so the refusal is only logged.
+    the job, so the refusal is only logged. ``holding_lock``: the caller holds
+    ``gc.pid`` (``housekeeping.gc_lock``), so git must not refuse because of it.
     """
-    args = ["gc", "--quiet"] if full else ["repack", "-d", "-q"]
+    if full:
+        args = ["gc", "--quiet", *(["--force"] if holding_lock else [])]
+    else:
+        args = ["repack", "-d", "-q"]
     try:
-        proc = run_git(repo_path, args, git=git)
+        # One packing thread at low priority: on a small host the other cores
+        # keep serving requests while a repository is packed.
+        proc = run_git(
+            repo_path, ["-c", "pack.threads=1", *args], git=git, background=True
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         log.warning("git %s failed to run in %s: %s", args[0], repo_path, exc)
         return False
@@ -148,12 +168,25 @@ def gc(repo_path: Path, *, git: str = "git", full: bool = True) -> bool:
             proc.stderr.strip(),
         )
         return False
-    _write_baseline(repo_path, count_loose_objects(repo_path))
+    try:
+        _write_baseline(repo_path, count_loose_objects(repo_path))
+    except OSError as exc:
+        # The pack is made; a missing baseline only makes the next look gc sooner.
+        log.warning("cannot record the gc baseline of %s: %s", repo_path, exc)
     return True
 
 
 def _write_baseline(repo_path: Path, count: int) -> None:
     # Write-then-rename so a concurrent reader never sees a half-written number.
-    tmp = repo_path / f"{GC_STAMP}.{os.getpid()}.tmp"
-    tmp.write_text(f"{count}\n")
-    os.replace(tmp, repo_path / GC_STAMP)
+    # The temp name is unique per writer, not per process: two threads of one
+    # process finishing a gc together shared a per-pid name, and the second rename
+    # found the file gone (issue 16).
+    fd, tmp = tempfile.mkstemp(prefix=f"{GC_STAMP}.", suffix=".tmp", dir=repo_path)
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(f"{count}\n")
+        os.replace(tmp, repo_path / GC_STAMP)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

@@ -4,7 +4,6 @@ publishing (tags + main), history and diffs. Returns plain dataclasses only."""
 from __future__ import annotations
 
 import functools
-import random
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -15,7 +14,7 @@ from typing import Any, TypeVar
 import pygit2
 from pygit2.enums import ObjectType
 
-from repos import cas, maintenance, trees, versions
+from repos import cas, housekeeping, trees, versions
 from repos.errors import (
     FileTooLarge,
     PathNotFound,
@@ -50,7 +49,7 @@ class RepoSettings:
     stale_lock_seconds: float = 5.0
     retry_seconds: float = 10.0  # a CAS write gives up after this long
     max_attempts: int = 500
-    gc_check_every: int = 8  # on average, count loose objects once per N writes
+    maintenance_delay: float = 1.0  # a written repo is looked at this much later
     gc_max_packs: int = 16  # a full ``git gc`` once this many packs exist
     host_lock: bool = True  # flock around each CAS attempt (see cas.writer_lock)
     git: str = "git"
@@ -266,7 +265,7 @@ class ConfigRepo:
             message=message,
         )
         if result.changes:
-            self._maybe_maintain()
+            self._after_write()
         return result
 
     @_locked
@@ -349,6 +348,7 @@ class ConfigRepo:
             "create tag",
         )
         self._point_main(commit)
+        self._after_write()  # the tag object is one more loose object
         return versions.tag_info(self._repo, name)
 
     @_locked
@@ -369,26 +369,19 @@ class ConfigRepo:
 
     # ----- housekeeping -------------------------------------------------------
 
-    def _maybe_maintain(self) -> None:
-        # Counting loose objects costs ~1 ms, so only about one write in N looks.
-        # Random rather than per-instance counting: the API opens a fresh
-        # ConfigRepo per request, so a counter would never reach N.
-        if random.randrange(self.settings.gc_check_every) == 0:
-            self._maintain(force=False)
+    def maintain(self, *, force: bool = False) -> bool:
+        """Run a maintenance job now, in this thread: remove stale lock files;
+        pack loose objects once they exceed the threshold (incremental ``git
+        repack -d``, or ``git gc --quiet`` with the default prune grace once packs
+        pile up); ``force``: ``git gc`` now, waiting for another runner to finish
+        first. Writes only schedule this on the process's housekeeping thread.
+        Returns True if it packed."""
+        wait = housekeeping.FORCED_GC_WAIT if force else 0.0
+        return housekeeping.maintain_repo(
+            self.path, self.settings, force=force, wait=wait
+        )
 
-    @_locked
-    def maintain(self, *, force: bool = False) -> None:
-        """Remove stale lock files; pack loose objects once they exceed the
-        threshold (incremental ``git repack -d``, or ``git gc --quiet`` with the
-        default prune grace once packs pile up); ``force``: ``git gc`` now."""
-        self._maintain(force=force)
-
-    def _maintain(self, *, force: bool) -> None:
-        maintenance.remove_stale_locks(self.path, self.settings.stale_lock_seconds)
-        if force:
-            maintenance.gc(self.path, git=self.settings.git, full=True)
-        elif maintenance.needs_gc(self.path, self.settings.gc_loose_objects):
-            # Cheap incremental packs most of the time; a full gc once packs pile
-            # up, so reads never walk dozens of packs.
-            full = maintenance.count_packs(self.path) >= self.settings.gc_max_packs
-            maintenance.gc(self.path, git=self.settings.git, full=full)
+    def _after_write(self) -> None:
+        # Nothing after a commit may turn the answer into an error: scheduling is
+        # a dict update on another thread's queue and never raises.
+        housekeeping.schedule(self.path, self.settings)

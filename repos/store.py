@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 
 import pygit2
 
-from repos import maintenance, trees
+from repos import housekeeping, maintenance, trees
 from repos.errors import (
     FileTooLarge,
     PathExists,
@@ -23,13 +25,25 @@ from repos.paths import validate_id, validate_path
 from repos.repo import DRAFT, ConfigRepo, RepoSettings
 from repos.types import Author
 
+OPEN_REPOS_PER_THREAD = 32
+
+
+class _OpenRepos(threading.local):
+    """This thread's open repositories, least recently used first."""
+
+    def __init__(self) -> None:
+        self.repos: OrderedDict[Path, tuple[tuple[int, int, int], ConfigRepo]] = (
+            OrderedDict()
+        )
+
 
 class Store:
     """Creates, opens and deletes bare config repositories under ``root``.
 
-    Limits: ``max_file_bytes`` per file, ``max_files`` per tree. Housekeeping:
-    loose objects are packed once they exceed ``gc_loose_objects``; ref locks
-    older than ``stale_lock_seconds`` are treated as a killed writer's and
+    Limits: ``max_file_bytes`` per file, ``max_files`` per tree. Housekeeping
+    (``repos.housekeeping``, on a thread, ``maintenance_delay`` seconds after a
+    write): loose objects are packed once they exceed ``gc_loose_objects``; ref
+    locks older than ``stale_lock_seconds`` are treated as a killed writer's and
     removed; a CAS write gives up with ConcurrentUpdate after ``retry_seconds``.
     ``host_lock`` adds an ``flock`` around each write attempt (fewer wasted
     retries on one host; correctness never depends on it).
@@ -45,6 +59,7 @@ class Store:
         stale_lock_seconds: float = 5.0,
         retry_seconds: float = 10.0,
         host_lock: bool = True,
+        maintenance_delay: float = 1.0,
         git: str = "git",
     ) -> None:
         self.root = Path(root)
@@ -55,8 +70,10 @@ class Store:
             stale_lock_seconds=stale_lock_seconds,
             retry_seconds=retry_seconds,
             host_lock=host_lock,
+            maintenance_delay=maintenance_delay,
             git=maintenance.find_git(git),
         )
+        self._open = _OpenRepos()
 
     def repo_path(self, workspace_id: str, config_id: str) -> Path:
         """``<root>/<workspace_id>/<config_id>.git``; ids are checked (UnsafePath)."""
@@ -69,11 +86,39 @@ class Store:
         return (self.repo_path(workspace_id, config_id) / "HEAD").is_file()
 
     def open(self, workspace_id: str, config_id: str) -> ConfigRepo:
-        """The repository; RepoNotFound if there is none."""
+        """The repository; RepoNotFound if there is none.
+
+        Kept open per thread (opening one costs ~0.3 ms of a ~3 ms read): each
+        thread has its own instances, so nothing is shared between threads and
+        no lock is contended. An instance is reused only while its directory is
+        the one it opened (same inode and ctime): a repo deleted (renamed away)
+        is not found, and one created again at the same path is opened anew.
+        """
         path = self.repo_path(workspace_id, config_id)
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            self._open.repos.pop(path, None)
+            raise RepoNotFound(f"{workspace_id}/{config_id}") from None
+        identity = (st.st_dev, st.st_ino, st.st_ctime_ns)
+        cached = self._open.repos.get(path)
+        if cached is not None and cached[0] == identity:
+            self._open.repos.move_to_end(path)
+            return cached[1]
         if not (path / "HEAD").is_file():
             raise RepoNotFound(f"{workspace_id}/{config_id}")
-        return ConfigRepo(path, self.settings)
+        repo = ConfigRepo(path, self.settings)
+        self._open.repos[path] = (identity, repo)
+        if len(self._open.repos) > OPEN_REPOS_PER_THREAD:
+            # Dropped, not closed: a caller of this thread may still hold it.
+            self._open.repos.popitem(last=False)
+        return repo
+
+    def schedule_maintenance(self, path: Path) -> None:
+        """Have this process's housekeeping thread look at the repo at ``path``
+        soon (after objects arrived other than through ``ConfigRepo``: a push).
+        Never raises."""
+        housekeeping.schedule(Path(path), self.settings)
 
     def list_configs(self, workspace_id: str) -> list[str]:
         """Config ids that have a repository in the workspace, sorted."""
@@ -121,6 +166,7 @@ class Store:
         path = self.repo_path(workspace_id, config_id)
         if not path.exists():
             raise RepoNotFound(f"{workspace_id}/{config_id}")
+        self._open.repos.pop(path, None)  # other threads notice by the stat
         trash = path.parent / f".del-{config_id}-{uuid.uuid4().hex}.git"
         try:
             os.rename(path, trash)

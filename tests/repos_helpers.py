@@ -3,10 +3,12 @@ multiprocessing can run in child processes."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import tempfile
 from pathlib import Path
 
+from repos import housekeeping
 from repos.errors import PreconditionFailed
 from repos.maintenance import git_env
 from repos.store import Store
@@ -16,9 +18,21 @@ AUTHOR = Author("Ann Author", "ann@example.test")
 WS, CFG = "ws1", "cfg1"
 
 
+# Commands that read a repository's object store as a whole: run under git's gc
+# lock, as an operator would, so the housekeeping thread of this test process does
+# not repack (delete loose objects) in the middle of them.
+_WHOLE_STORE = {"fsck", "count-objects"}
+
+
 def git(cwd: Path, *args: str, check: bool = True) -> str:
     """Run the real git CLI with no user/system config; return stdout."""
-    with tempfile.TemporaryDirectory() as home:
+    guard = (
+        housekeeping.gc_lock(Path(cwd), wait=120)
+        if args and args[0] in _WHOLE_STORE
+        else contextlib.nullcontext(True)
+    )
+    with guard as held, tempfile.TemporaryDirectory() as home:
+        assert held, "maintenance kept the gc lock for two minutes"
         proc = subprocess.run(
             ["git", *args],
             cwd=cwd,

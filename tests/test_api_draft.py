@@ -159,6 +159,7 @@ def test_put_stale_missing_and_absent(cfg):
     resp = cfg.put(EMAIL, "x = 2\n", **{"If-Match": old})
     assert resp.status_code == 412
     assert resp.json["current_etag"] == cfg.file(EMAIL)["sha"]
+    assert resp.headers["Retry-After"] == "1"  # the start of the client's backoff
     assert cfg.file(EMAIL)["code"] == "x = 1\n"
     resp = cfg.put(EMAIL, "x = 3\n")
     assert resp.status_code == 428 and resp.mimetype == "application/problem+json"

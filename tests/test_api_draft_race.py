@@ -48,6 +48,7 @@ def test_two_puts_with_the_same_if_match_one_wins(cfg):
         winner = next(r for r in results if r.status_code == 200)
         loser = next(r for r in results if r.status_code == 412)
         assert loser.json["current_etag"] == winner.json["sha"]
+        assert loser.headers["Retry-After"] == "1"
         assert cfg.file(EMAIL)["sha"] == winner.json["sha"]
 
 

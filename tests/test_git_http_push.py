@@ -7,9 +7,11 @@ import json
 import os
 import random
 import threading
+import time
 
 import pytest
 
+from repos import housekeeping
 from tests.conftest import bearer
 from tests.git_http_helpers import AUTHOR, Git, running_site
 
@@ -79,6 +81,20 @@ def test_a_valid_push_lands_on_the_draft(site, git, work):
         assert shas[path] == git.output("rev-parse", f"HEAD:{path}", cwd=dest)
     assert repo.read_file("columns/email.py").data == email
     assert repo.history("draft", limit=1)[0].message.strip() == "Edit email"
+
+
+def test_a_push_schedules_maintenance_after_it(git, work, monkeypatch):
+    """A push adds objects outside the store's writes: the housekeeping thread is
+    told once receive-pack is done (receive-pack's own auto gc is off)."""
+    dest, repo = work
+    scheduled = []
+    monkeypatch.setattr(housekeeping, "schedule", lambda p, _s: scheduled.append(p))
+    _commit(git, dest, {"notes.md": b"# Notes\n"})
+    git.run("push", "origin", "draft", cwd=dest)
+    deadline = time.monotonic() + 10  # the server closes the response after git
+    while not scheduled and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert scheduled == [repo.path]
 
 
 def test_a_bad_manifest_is_refused(git, work):

@@ -51,7 +51,9 @@ class Scene:
 
     def __init__(self, tmp_path: Path, rng: random.Random) -> None:
         self.rng = rng
-        env = ade_env(tmp_path / "data")
+        # Publishes as fast as the server takes them: the per-token publish rate
+        # limit (30/minute) would answer 429s that say nothing about crash safety.
+        env = ade_env(tmp_path / "data", ADE_RATE_LIMIT_PUBLISH="")
         self.token = ade_init(env)
         self.server = Server(env, tmp_path / "serve.log")
         self.server.start()

@@ -173,6 +173,31 @@ def test_write_semantics_errors_leave_draft_alone(repo):
     assert len(repo.history()) == 1
 
 
+def test_a_refused_write_stores_no_object(repo):
+    """Preconditions are checked before anything is written: a rejected save
+    (stale If-Match, a path in the way) leaves no unreferenced blob behind."""
+    stale = str(pygit2.hash(b"something else"))
+    refused = {
+        "stale": b"content of a stale save\n",
+        "exists": b"content of a create that exists\n",
+        "blocked": b"content under a file\n",
+    }
+    with pytest.raises(PreconditionFailed):
+        repo.write_file(
+            "manifest.json", refused["stale"], author=AUTHOR, expected_sha=stale
+        )
+    with pytest.raises(PathExists):
+        repo.write_file("manifest.json", refused["exists"], author=AUTHOR, create=True)
+    with pytest.raises(PathExists):
+        repo.apply(
+            {"manifest.json/x.py": refused["blocked"]}, author=AUTHOR, message="m"
+        )
+    raw = pygit2.Repository(str(repo.path))
+    for data in refused.values():
+        assert pygit2.hash(data) not in raw.odb
+    assert len(repo.history()) == 1
+
+
 def test_apply_is_one_commit_with_preconditions(repo):
     manifest_sha = repo.read_file("manifest.json").sha
     result = repo.apply(
@@ -399,3 +424,40 @@ def test_history_messages_have_no_trailing_newline(tmp_path):
         ["git", "push", "-q", "origin", "draft"], cwd=clone, check=True, env=env
     )
     assert repo.history("draft", limit=1)[0].message == "Edit run.py"
+
+
+def test_open_keeps_a_repo_per_thread_until_its_directory_changes(store, repo):
+    first = store.open("ws1", "cfg1")
+    assert store.open("ws1", "cfg1") is first  # kept open in this thread
+    other: list[ConfigRepo] = []
+    thread = threading.Thread(target=lambda: other.append(store.open("ws1", "cfg1")))
+    thread.start()
+    thread.join()
+    assert other[0] is not first  # threads never share an instance
+    # Deleted (from another thread: only the stat can tell) -> not found.
+    thread = threading.Thread(target=lambda: store.delete("ws1", "cfg1"))
+    thread.start()
+    thread.join()
+    with pytest.raises(RepoNotFound):
+        store.open("ws1", "cfg1")
+    # Created again at the same path: a new instance reading the new repo.
+    store.create("ws1", "cfg1", {"new.py": b"x = 1\n"}, AUTHOR)
+    again = store.open("ws1", "cfg1")
+    assert again is not first
+    assert [f.path for f in again.list_files()] == ["new.py"]
+
+
+def test_a_kept_repo_sees_writes_and_gc_of_others(store, repo):
+    kept = store.open("ws1", "cfg1")
+    kept.read_file("manifest.json")
+    other = ConfigRepo(repo.path)  # another process, as far as libgit2 knows
+    for i in range(30):
+        other.write_file("table/transform.py", f"x = {i}\n".encode(), author=AUTHOR)
+    other.maintain(force=True)  # packs everything, removes the loose objects
+    assert kept.read_file("table/transform.py").data == b"x = 29\n"
+    kept.write_file("table/transform.py", b"x = 30\n", author=AUTHOR)
+    assert other.read_file("table/transform.py").data == b"x = 30\n"
+    assert store.open("ws1", "cfg1").read_file("table/transform.py").data == (
+        b"x = 30\n"
+    )
+    git(repo.path, "fsck", "--strict", "--no-progress")

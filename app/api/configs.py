@@ -35,8 +35,7 @@ def create_config(data, ws):
 def get_config_view(ws, config_id):
     """Get a config with its live draft, published version and clone URL."""
     ctx = request_context()
-    workspace = access.workspace(ctx, ws, "viewer")
-    config = access.config(ctx, workspace, config_id)
+    workspace, config = access.workspace_and_config(ctx, ws, config_id, "viewer")
     return config_service.config_view(ctx, workspace, config)
 
 
@@ -47,6 +46,5 @@ def get_config_view(ws, config_id):
 def delete_config(args, ws, config_id):
     """Delete a config and its repo; ?force=true if it has versions (admin)."""
     ctx = request_context()
-    workspace = access.workspace(ctx, ws, "admin")
-    config = access.config(ctx, workspace, config_id)
+    workspace, config = access.workspace_and_config(ctx, ws, config_id, "admin")
     config_service.delete_config(ctx, workspace, config, args["force"])

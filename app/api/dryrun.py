@@ -24,8 +24,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def dry_run_draft(data, ws, config_id):
     """Run the draft on a document in the sandbox and return the report."""
     ctx = request_context()
-    workspace = access.workspace(ctx, ws, "author")
-    config = access.config(ctx, workspace, config_id)
+    workspace, config = access.workspace_and_config(ctx, ws, config_id, "author")
     return service.dry_run(
         ctx, workspace, config, data["documentId"], data.get("sample_rows")
     )

@@ -37,7 +37,7 @@ PATH_PARAM = {
 def _config(ws: str, config_id: str, role: str = "viewer"):
     """The request's service context and the config it names (for ``role``)."""
     ctx = request_context()
-    return ctx, access.config(ctx, access.workspace(ctx, ws, role), config_id)
+    return ctx, access.workspace_and_config(ctx, ws, config_id, role)[1]
 
 
 @bp.get("/versions")

@@ -83,6 +83,20 @@ def response_name(status: int) -> str:
     return http.HTTPStatus(status).name
 
 
+# The answers that carry Retry-After, and its value in seconds: the start of the
+# client's backoff (docs/api.md, "Retries"); ``app.errors.problem`` sets it. A 412
+# on a busy file is a race lost, not an error, and retrying at once tends to lose
+# again to the same writer. 429's comes from the rate limiter instead (the time
+# until its window opens).
+RETRY_AFTER_SECONDS = {412: 1, 503: 1}
+RETRY_AFTER_HEADER = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying (start of the backoff).",
+        "schema": {"type": "integer"},
+    }
+}
+
+
 # Headers an error answer carries whichever view gives it (app/errors.py).
 HEADERS = {
     401: {
@@ -90,7 +104,8 @@ HEADERS = {
             "description": 'Bearer realm="ade"',
             "schema": {"type": "string"},
         }
-    }
+    },
+    **{status: RETRY_AFTER_HEADER for status in RETRY_AFTER_SECONDS},
 }
 
 

@@ -12,8 +12,8 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.models import Config
 from app.services import access
+from app.services.access import ConfigRef
 from app.services.context import Context
 from app.services.errors import Stale
 from repos.repo import ConfigRepo
@@ -24,15 +24,15 @@ from repos.types import Author, FileContent
 class Draft:
     """What a draft operation needs: the config, its repo, the commit author."""
 
-    config: Config
+    config: ConfigRef
     repo: ConfigRepo
     author: Author
 
 
 def open_draft(ctx: Context, ws_ref: str, config_ref: str, role: str) -> Draft:
-    """Resolve workspace and config for the caller and open the repo."""
-    workspace = access.workspace(ctx, ws_ref, role)
-    config = access.config(ctx, workspace, config_ref)
+    """Resolve workspace and config for the caller (one query) and open the repo
+    (kept open per thread by the store)."""
+    config = access.config_ref(ctx, ws_ref, config_ref, role)
     repo = ctx.store.open(config.workspace_id, config.id)
     return Draft(config, repo, ctx.author())
 

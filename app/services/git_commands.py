@@ -87,6 +87,9 @@ class GitCommands:
                 ("receive.denyNonFastForwards", "true"),
                 ("receive.maxInputSize", str(self.max_request_bytes)),
                 ("receive.advertisePushOptions", "false"),
+                # No `git maintenance run --auto` inside the push request: the
+                # store's housekeeping thread packs pushed objects afterwards.
+                ("receive.autogc", "false"),
             ]
         cmd = [self.git]
         for key, value in config:

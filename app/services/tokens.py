@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import TOKEN_ROLES, WORKER, ApiToken, Workspace, utcnow
-from app.services.access import hash_secret, new_secret
+from app.services.access import PRINCIPALS, hash_secret, new_secret
 from app.services.errors import Invalid, NotFound
 
 
@@ -48,6 +48,7 @@ def revoke_token(session: Session, workspace_id: str, token_id: str) -> None:
         raise NotFound(f"Token {token_id!r} not found.")
     token.revoked_at = utcnow()
     session.commit()
+    PRINCIPALS.forget(token.id)  # at once here; other processes: the cache TTL
 
 
 def describe_caller(ctx) -> dict:

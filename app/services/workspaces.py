@@ -111,6 +111,7 @@ def delete_workspace(ctx: Context, ref: str, *, force: bool = False) -> None:
     session.execute(delete(Job).where(Job.workspace_id == ws_id))
     session.execute(delete(Workspace).where(Workspace.id == ws_id))
     session.commit()
+    access.PRINCIPALS.forget_workspace(ws_id)  # its tokens went with it
     _remove_files(ctx, ws_id, config_ids, job_ids, shas)
 
 
