@@ -60,10 +60,12 @@ def test_new_rename_delete_from_menu_and_keyboard(new_page, ws, config, api):
     page.keyboard.press("F2")
     rename.get_by_label("New path").fill("columns/mail.py")
     rename.get_by_role("button", name="Rename").click()
+    expect(rename).to_be_hidden()
     expect(tree_item(page, "columns/mail.py")).to_contain_text("Email")
     # ... but not out of columns/: the manifest check says why.
     tree_item(page, "columns/mail.py").focus()
     page.keyboard.press("F2")
+    expect(rename).to_be_visible()
     rename.get_by_label("New path").fill("lib/mail.py")
     rename.get_by_role("button", name="Rename").click()
     expect(page.locator("#rename-file-error")).to_contain_text("columns/")

@@ -93,9 +93,22 @@ export class Tree {
       this.group("Jobs", this.viewItem("jobs", "Jobs")),
       this.group("History", this.viewItem("history", "Versions and commits")),
     );
+    const refocus = this.focusedSelector();
     this.root.replaceChildren(...groups);
     this.applyFilter();
     this.mark();
+    // A re-render (the draft changed: a save, a rename, a refresh) must not take
+    // the keyboard focus away from the item a user is on (F2, Delete, arrows).
+    if (refocus) this.root.querySelector(refocus)?.focus();
+  }
+
+  /** A selector for the tree item that has the focus, or null. */
+  focusedSelector() {
+    const el = document.activeElement;
+    if (!el || !this.root.contains(el)) return null;
+    if (el.dataset.path) return `[data-path="${CSS.escape(el.dataset.path)}"]`;
+    if (el.dataset.view) return `[data-view="${CSS.escape(el.dataset.view)}"]`;
+    return el.id ? `#${CSS.escape(el.id)}` : null;
   }
 
   /** Hide files whose path or label does not contain the filter text. */
