@@ -176,3 +176,46 @@ def test_guardrail_marker_while_typing_and_hook_completion(new_page, ws, config)
     text = page.evaluate("window.adeEditor.files.editor.getValue()")
     assert text.splitlines()[line - 1].strip().startswith('"colour"')
     assert page.errors == [] and page.blocked == []
+
+
+def _hover(page, line: int, word: str):
+    """Move the mouse onto ``word`` on ``line`` of the open file, like a user."""
+    point = page.evaluate(
+        """([line, word]) => {
+            const ed = window.adeEditor.files.editor;
+            const column = ed.getModel().getLineContent(line).indexOf(word) + 2;
+            const pos = {lineNumber: line, column};
+            ed.revealPosition(pos);
+            const p = ed.getScrolledVisiblePosition(pos);
+            const box = ed.getDomNode().getBoundingClientRect();
+            return {x: box.left + p.left + 1, y: box.top + p.top + p.height / 2};
+        }""",
+        [line, word],
+    )
+    page.mouse.move(0, 0)
+    page.mouse.move(point["x"], point["y"])
+    return page.locator(".monaco-hover:not(.hidden)")
+
+
+def test_hover_explains_hooks_arguments_and_ctx(new_page, ws, config, api):
+    described = api.get(
+        "/api/v1/script-api", headers=bearer(ws["tokens"]["author"])
+    ).json
+    log = next(m for m in described["ctx"] if m["name"] == "log")
+    page = new_page(token=ws["tokens"]["author"])
+    open_editor(page, config)
+    open_file(page, "columns/email.py")
+    page.evaluate(
+        """() => window.adeEditor.files.editor.setValue(
+            'def transform_cell(*, value, field, ctx, **_):\\n'
+            + '    ctx.log(value)\\n    return value\\n')"""
+    )
+    hover = _hover(page, 1, "transform_cell")
+    expect(hover).to_contain_text("def transform_cell(")
+    hover = _hover(page, 2, "log")
+    expect(hover).to_contain_text(f"ctx.{log['name']}")
+    expect(hover).to_contain_text(log["doc"][:30])
+    # An argument of the enclosing hook names the hook it belongs to.
+    hover = _hover(page, 1, "value")
+    expect(hover).to_contain_text("transform_cell")
+    assert page.errors == [] and page.blocked == []
