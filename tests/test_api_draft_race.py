@@ -104,3 +104,43 @@ def test_delete_racing_a_manifest_patch_never_leaves_a_dangling_path(cfg):
         manifest, _ = cfg.manifest()
         listed = {f["path"] for f in cfg.get("/draft/files").json}
         assert all(c["path"] in listed for c in manifest["columns"])
+
+
+def test_move_racing_a_manifest_patch_never_leaves_a_dangling_path(cfg):
+    """A PATCH that starts naming a file and a move of that file: the move pins the
+    manifest it saw, so either the patch lands first and the move carries the new
+    reference along, or the move lands first and the patch (naming the old path) is
+    refused. The manifest never names a missing file."""
+    app = cfg.env.app
+    for i in range(6):
+        path, moved = f"columns/extra_{i}.py", f"columns/moved_{i}.py"
+        sha = cfg.post("/draft/files", {"path": path}).json["sha"]
+        manifest, _ = cfg.manifest()
+        entry = {"key": f"extra_{i}", "label": "E", "path": path, "ordinal": 100 + i}
+        patch = {"columns": [*manifest["columns"], entry]}
+
+        def do_patch(patch=patch):
+            return app.test_client().patch(
+                f"{cfg.base}/draft/manifest", json=patch, headers=cfg.headers()
+            )
+
+        def do_move(path=path, moved=moved, sha=sha):
+            return app.test_client().post(
+                f"{cfg.base}/draft:move",
+                json={"from": path, "to": moved},
+                headers={**cfg.headers(), "If-Match": f'"{sha}"'},
+            )
+
+        patched, move = _together([do_patch, do_move])
+        assert move.status_code == 200, move.json
+        assert patched.status_code in (200, 400, 409), patched.json
+        manifest, _ = cfg.manifest()
+        listed = {f["path"] for f in cfg.get("/draft/files").json}
+        assert moved in listed and path not in listed
+        assert all(c["path"] in listed for c in manifest["columns"])
+        named = {c["path"] for c in manifest["columns"]}
+        if patched.status_code == 200:
+            # Whichever order: a landed patch's entry follows the file.
+            assert moved in named and move.json["manifest_updated"] is True
+        else:
+            assert path not in named and move.json["manifest_updated"] is False
