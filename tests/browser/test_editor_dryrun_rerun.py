@@ -175,6 +175,7 @@ def test_use_row_n_as_header_writes_the_hint_and_the_next_run_uses_it(
     expect(uncertain).to_contain_text("chose row 3, row 2 is close")
     expect(uncertain).to_contain_text('hints.header_rows["Sheet 1"] = [1,2]')
     expect(section.locator(".forced")).to_have_count(0)
+    save_screenshot(page, "dry-run-header.png")
 
     uncertain.get_by_role("button", name="Use row 2 as header").click()
     expect(page.locator("#dryrun-result")).to_have_attribute(

@@ -126,6 +126,11 @@ export class DryRun {
     this.setState("running");
     this.showIndicator(reason ? "Dry run: re-running…" : "Dry run: running…", "running");
     if (documentId && this.select.value !== documentId) await this.choose(documentId);
+    if (reason && this.select.value !== documentId) {
+      // Deleted meanwhile: never re-run on another document than the last one.
+      this.showIndicator("Dry run: its last document is gone; choose one", "failed");
+      return;
+    }
     this.current = null;
     await this.run();
     this.runs += 1;
