@@ -75,8 +75,10 @@ export class DryRun {
     const documentId = this.lastDocument || this.storedDocument();
     if (!this.toggle.checked || !documentId) return;
     clearTimeout(this.timer);
-    this.setState("waiting");
-    this.showIndicator("Dry run: waiting to re-run…", "waiting");
+    if (!this.running) {
+      this.setState("waiting");
+      this.showIndicator("Dry run: waiting to re-run…", "waiting");
+    }
     this.timer = setTimeout(() => {
       this.timer = null;
       this.request(documentId, `after saving ${path}`);
@@ -128,6 +130,12 @@ export class DryRun {
     if (documentId && this.select.value !== documentId) await this.choose(documentId);
     if (reason && this.select.value !== documentId) {
       // Deleted meanwhile: never re-run on another document than the last one.
+      this.lastDocument = null;
+      try {
+        localStorage.removeItem(this.documentKey);
+      } catch {
+        // Nothing kept.
+      }
       this.showIndicator("Dry run: its last document is gone; choose one", "failed");
       return;
     }
