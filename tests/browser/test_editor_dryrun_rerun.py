@@ -168,6 +168,7 @@ def test_use_row_n_as_header_writes_the_hint_and_the_next_run_uses_it(
     token = ws["tokens"]["author"]
     page = new_page(token=token)
     open_editor(page, config)
+    open_file(page, "manifest.json")  # open, unchanged: it follows the hint below
     run_dry_run_on(page, units_xlsx, "units.xlsx")
     section = page.locator(".matrix-section", has=page.locator(".uncertain"))
     expect(section.locator("h2")).to_contain_text("header row 3")
@@ -205,6 +206,9 @@ def test_use_row_n_as_header_writes_the_hint_and_the_next_run_uses_it(
     assert data["header_rows"] == [1, 2] and data["header_choice"] is None
     assert report["preview"]["tables"][0]["forced_header"] is True
     assert not [f for f in report["findings"] if f["code"].startswith("header_")]
+    open_file(page, "manifest.json")
+    assert json.loads(editor_value(page))["hints"]["header_rows"] == {"Sheet 1": [1, 2]}
+    expect(page.locator("#save-state")).to_have_text("Saved")  # not unsaved
     assert page.errors == [] and page.blocked == []
 
 

@@ -213,7 +213,7 @@ export class DryRun {
         if (resp.status !== 412) break; // changed meanwhile: read it again, once
       }
       notify(`The manifest now says: the header of sheet ${finding.sheet} is row ${finding.alternative}`);
-      await this.draft.refresh();
+      await Promise.all([this.draft.refresh(), this.files.reloadIfClean("manifest.json")]);
     } catch (err) {
       if (button) button.disabled = false;
       notify(`Could not write the header hint: ${errorMessages(err).join(" · ")}`, "error");
