@@ -96,6 +96,7 @@ async function main() {
   wireClone(draft);
   wireLeaving(files);
   registerScriptApi(monaco).catch(() => notify("Completion is unavailable: the script API could not be loaded.", "error"));
+  document.getElementById("rerun-state").addEventListener("click", () => router.go("dryrun"));
   document.getElementById("plan-refresh").addEventListener("click", () => showPlan(draft, openAt).catch((err) => notify(err.message, "error")));
 
   // A save can change the tree (the manifest) and what changed since live.
@@ -113,7 +114,7 @@ async function main() {
   }
   router.start();
   await routing;
-  window.adeEditor = { draft, files, router }; // for the browser tests and the console
+  window.adeEditor = { draft, files, router, dryrun: mods.dryrun }; // for the browser tests and the console
   document.body.dataset.ready = "true";
 }
 

@@ -245,6 +245,18 @@ export class Files {
     return { code: data.code ?? "", sha: data.sha || etag };
   }
 
+  /** Another view changed ``path`` in the draft: an open tab without unsaved text follows. */
+  async reloadIfClean(path) {
+    const tab = this.tabs.get(path);
+    if (!tab || tab.binary || this.isDirty(path)) return;
+    const theirs = await this.fetchTheirs(path);
+    if (this.tabs.get(path) !== tab || this.isDirty(path)) return; // closed or typed in meanwhile
+    tab.model.setValue(theirs.code);
+    tab.sha = theirs.sha;
+    tab.savedAlt = tab.model.getAlternativeVersionId();
+    this.render();
+  }
+
   showConflict(tab) {
     this.conflict = { tab, theirs: null };
     document.getElementById("conflict-path").textContent = tab.path;

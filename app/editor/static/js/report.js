@@ -6,11 +6,16 @@ function fmt(score) {
   return typeof score === "number" ? (Number.isInteger(score) ? String(score) : score.toFixed(2)) : "";
 }
 
-/** ``options``: {manifest, onOpen(path, line), downloads: [nodes], idPrefix}. */
-export function renderReport(report, { manifest = {}, onOpen = null, downloads = null, idPrefix = "dryrun" } = {}) {
+/**
+ * ``options``: {manifest, onOpen(path, line), downloads: [nodes], idPrefix,
+ * changes (matrixdiff.diffReports against the previous run, or null),
+ * onUseHeader(finding) (offers "Use row N as header" on a header_uncertain finding)}.
+ */
+export function renderReport(report, { manifest = {}, onOpen = null, downloads = null, idPrefix = "dryrun", changes = null, onUseHeader = null } = {}) {
   const out = [];
   const failed = report.status === "failed" || Boolean(report.error);
   out.push(h("p", { class: `run-status ${failed ? "failed" : "succeeded"}`, id: `${idPrefix}-outcome` }, failed ? "Failed" : "Succeeded"));
+  if (changes) out.push(renderChangeSummary(changes, idPrefix));
   if (downloads) out.push(downloads);
   if (report.error) {
     // "config script error: columns/email.py:51 in detect_x(): ValueError: boom"
@@ -25,12 +30,14 @@ export function renderReport(report, { manifest = {}, onOpen = null, downloads =
   const previews = new Map((report.preview?.tables || []).map((p) => [p.table, p]));
   // Titles and notes are shown above the table they precede; others get a line.
   const shown = new Set([...previews.values()].flatMap((p) => (p.skipped_above || []).map((s) => `${p.sheet}:${s.rows[0]}`)));
+  const uncertain = uncertainByTable(report);
   for (const [i, table] of (report.tables || []).entries()) {
     if (!table.rows && !previews.has(i)) {
       if (!shown.has(`${table.sheet}:${table.header_rows?.[0]}`)) out.push(renderDataless(table));
       continue;
     }
-    out.push(renderTable(table, i, manifest, minScore, previews.get(i), report.preview?.columns || [], idPrefix === "dryrun" ? "" : `${idPrefix}-`));
+    const extra = { changes: changes?.tables[i] || null, uncertain: uncertain.get(i) || null, onUseHeader };
+    out.push(renderTable(table, i, manifest, minScore, previews.get(i), report.preview?.columns || [], idPrefix === "dryrun" ? "" : `${idPrefix}-`, extra));
   }
   out.push(renderFindings(report.findings || [], idPrefix));
   out.push(renderMetrics(report.metrics || {}, idPrefix));
@@ -47,32 +54,37 @@ function fieldsOf(table, manifest) {
   return keys;
 }
 
-function renderTable(table, index, manifest, minScore, preview, columns, prefix) {
+function renderTable(table, index, manifest, minScore, preview, columns, prefix, { changes = null, uncertain = null, onUseHeader = null } = {}) {
   const fields = fieldsOf(table, manifest);
   const labels = Object.fromEntries((manifest.columns || []).map((c) => [c.key, c.label || c.key]));
   for (const c of columns) labels[c.key] = labels[c.key] || c.label;
   const id = `${prefix}matrix-${index}`;
   const caption = `${table.sheet || "Sheet"}${table.range ? " " + table.range : ""} · header row ${table.header_row ?? "?"} · ${table.rows ?? 0} rows`;
+  const marks = changeMarks(changes);
   const head = h("tr", {}, h("th", { scope: "col" }, "Column"), h("th", { scope: "col" }, "Header"),
-    ...fields.map((f) => h("th", { scope: "col", title: f }, labels[f] || f)), h("th", { scope: "col" }, "Mapped to"));
-  const rows = (table.columns || []).map((col) => h("tr", { dataset: { column: col.column || "" } },
-    h("th", { scope: "row" }, col.column || ""),
-    h("td", { class: "header-text" }, col.header ?? ""),
-    ...fields.map((f) => {
-      const score = col.scores?.[f];
-      const winner = col.field === f;
-      const below = typeof score !== "number" || score < minScore;
-      const cls = ["score", winner ? "winner" : "", below && !winner ? "below" : ""].filter(Boolean).join(" ");
-      return h("td", { class: cls, dataset: { field: f }, title: winner ? `${f}: mapped (score ${fmt(score)})` : `${f}: ${fmt(score) || "0"}${below ? " (below min_score)" : ""}` },
-        fmt(score), winner ? h("span", { class: "visually-hidden" }, " (winner)") : null);
-    }),
-    h("td", { class: col.field ? "mapped" : "unmapped muted" }, col.field ? labels[col.field] || col.field : "—")));
+    ...fields.map((f) => (marks.newFields.has(f)
+      ? h("th", { scope: "col", class: "new-field", title: `${f}: new since the previous run` }, labels[f] || f, h("span", { class: "visually-hidden" }, " (new)"))
+      : h("th", { scope: "col", title: f }, labels[f] || f))),
+    h("th", { scope: "col" }, "Mapped to"));
+  const rows = (table.columns || []).map((col) => {
+    const isNew = marks.newColumns.has(col.column);
+    const mapped = marks.mapped.get(col.column);
+    return h("tr", { class: isNew ? "new-column" : null, dataset: { column: col.column || "" } },
+      h("th", { scope: "row", title: isNew ? `${col.column}: new since the previous run` : null }, col.column || "", isNew ? h("span", { class: "visually-hidden" }, " (new)") : null),
+      h("td", { class: "header-text" }, col.header ?? ""),
+      ...fields.map((f) => scoreCell(col, f, minScore, marks.cells.get(`${col.column}\u0000${f}`))),
+      h("td", {
+        class: [col.field ? "mapped" : "unmapped muted", mapped ? "changed" : ""].filter(Boolean).join(" "),
+        title: mapped ? `was ${mapped.was ? labels[mapped.was] || mapped.was : "not mapped"}` : null,
+      }, col.field ? labels[col.field] || col.field : "—"));
+  });
   const unmapped = table.unmapped_fields?.length
     ? h("p", { class: "muted" }, `Fields no column maps to: ${table.unmapped_fields.map((f) => labels[f] || f).join(", ")}`) : null;
-  return h("section", { class: "matrix-section", "aria-labelledby": `${id}-h`, dataset: { table: index } },
-    h("h2", { id: `${id}-h` }, caption),
+  return h("section", { class: `matrix-section${changes?.isNew ? " new-table" : ""}`, "aria-labelledby": `${id}-h`, dataset: { table: index } },
+    h("h2", { id: `${id}-h` }, caption, changes?.isNew ? h("span", { class: "badge new" }, " new since the previous run") : null),
     preview?.forced_header ? h("p", { class: "forced", id: `${prefix}forced-${index}` },
-      `The header is row ${table.header_row} because the manifest says so (hints.header_row); the heuristic was not asked.`) : null,
+      `The header is ${rowsText(table.header_rows)} because the manifest says so (${hintName(manifest, table.sheet)}); the heuristic was not asked.`) : null,
+    uncertain ? renderUncertain(uncertain, `${prefix}${index}`, onUseHeader) : null,
     preview?.skipped_above?.length ? renderSkipped(preview.skipped_above, `${prefix}${index}`) : null,
     h("div", { class: "side-by-side" },
       h("div", { class: "scroll-x" },
@@ -81,9 +93,100 @@ function renderTable(table, index, manifest, minScore, preview, columns, prefix)
           h("caption", { class: "visually-hidden" }, `Mapping scores: physical columns by fields; min_score ${minScore}`),
           h("thead", {}, head), h("tbody", {}, ...rows)),
         h("p", { class: "legend muted" }, h("span", { class: "swatch winner", "aria-hidden": "true" }), " mapped (winner) ",
-          h("span", { class: "swatch below", "aria-hidden": "true" }), ` below min_score (${minScore})`),
+          h("span", { class: "swatch below", "aria-hidden": "true" }), ` below min_score (${minScore})`,
+          changes ? [" ", h("span", { class: "swatch changed", "aria-hidden": "true" }), " changed since the previous run"] : null),
+        changes ? renderRemoved(changes, labels, `${prefix}${index}`) : null,
         unmapped),
       preview ? renderPreview(preview, columns, `${prefix}${index}`) : null));
+}
+
+/** A table's changes as lookups: cells by "column\0field", mapped by column. */
+function changeMarks(changes) {
+  return {
+    cells: new Map((changes?.cells || []).map((c) => [`${c.column}\u0000${c.field}`, c])),
+    mapped: new Map((changes?.mapped || []).map((m) => [m.column, m])),
+    newColumns: new Set(changes?.newColumns || []),
+    newFields: new Set(changes?.newFields || []),
+  };
+}
+
+function scoreCell(col, f, minScore, change) {
+  const score = col.scores?.[f];
+  const winner = col.field === f;
+  const below = typeof score !== "number" || score < minScore;
+  const cls = ["score", winner ? "winner" : "", below && !winner ? "below" : "", change ? "changed" : ""].filter(Boolean).join(" ");
+  let title = winner ? `${f}: mapped (score ${fmt(score)})` : `${f}: ${fmt(score) || "0"}${below ? " (below min_score)" : ""}`;
+  if (change) title = `${title}; ${wasText(change)}`;
+  return h("td", { class: cls, dataset: { field: f }, title },
+    fmt(score), winner ? h("span", { class: "visually-hidden" }, " (winner)") : null,
+    change ? h("span", { class: "visually-hidden" }, ` (changed: ${wasText(change)})`) : null);
+}
+
+/** "was 0.42", "was 0.42, the winner", "was 2.71, not the winner". */
+function wasText(change) {
+  const was = `was ${fmt(change.was) || "0"}`;
+  if (change.wasWinner === change.isWinner) return was;
+  return `${was}, ${change.wasWinner ? "the winner" : "not the winner"}`;
+}
+
+function renderRemoved(changes, labels, index) {
+  const parts = [
+    ...changes.removedColumns.map((c) => `column ${c.column}${c.header ? ` (${c.header})` : ""}`),
+    ...changes.removedFields.map((f) => `field ${labels[f] || f}`),
+  ];
+  return parts.length ? h("p", { class: "removed", id: `removed-${index}` }, `Gone since the previous run: ${parts.join(", ")}`) : null;
+}
+
+function renderChangeSummary(changes, idPrefix) {
+  const tables = Object.values(changes.tables);
+  const count = (key) => tables.reduce((n, t) => n + t[key].length, 0);
+  const parts = [
+    [count("cells"), "cell", "cells", "changed"],
+    [tables.filter((t) => t.isNew).length, "new table", "new tables", ""],
+    [changes.removedTables.length, "table gone", "tables gone", ""],
+    [count("newColumns") + count("newFields"), "new column", "new columns", ""],
+    [count("removedColumns") + count("removedFields"), "column gone", "columns gone", ""],
+  ].filter(([n]) => n > 0).map(([n, one, many, verb]) => `${n} ${n === 1 ? one : many}${verb ? " " + verb : ""}`);
+  const text = parts.length ? `Since the previous run: ${parts.join(", ")}.` : "Since the previous run: no change in the mapping.";
+  return h("p", { class: `changes-summary${parts.length ? " has-changes" : ""}`, id: `${idPrefix}-changes`, dataset: { count: String(changes.count) } }, text);
+}
+
+function rowsText(rows) {
+  if (!rows) return "?";
+  return rows[0] === rows[1] ? `row ${rows[1]}` : `rows ${rows[0]}–${rows[1]}`;
+}
+
+/** The hint that forced a sheet's header, as the runner picks it (the sheet's own wins). */
+function hintName(manifest, sheet) {
+  const rows = manifest.hints?.header_rows || {};
+  const key = Object.keys(rows).find((k) => k.toLowerCase() === String(sheet).toLowerCase());
+  return key !== undefined ? `hints.header_rows[${JSON.stringify(key)}]` : "hints.header_row";
+}
+
+/** header_uncertain findings by the index of the table they are about. */
+function uncertainByTable(report) {
+  const out = new Map();
+  const tables = report.tables || [];
+  for (const finding of report.findings || []) {
+    if (finding.code !== "header_uncertain") continue;
+    const i = tables.findIndex((t, j) => !out.has(j) && t.rows && t.sheet === finding.sheet && (t.header_row ?? null) === (finding.row ?? null));
+    if (i >= 0) out.set(i, finding);
+  }
+  return out;
+}
+
+function renderUncertain(finding, index, onUseHeader) {
+  const rows = Array.isArray(finding.alternative_rows) ? finding.alternative_rows : null;
+  const value = rows ? JSON.stringify(rows) : "";
+  const hint = `hints.header_rows[${JSON.stringify(finding.sheet)}] = ${value}`;
+  const button = rows && finding.alternative != null && onUseHeader
+    ? h("button", {
+      type: "button", class: "use-header", title: `Writes ${hint} into the draft manifest, then runs the dry run again`,
+      onclick: (event) => onUseHeader(finding, event.currentTarget),
+    }, `Use row ${finding.alternative} as header`) : null;
+  return h("div", { class: "uncertain", id: `uncertain-${index}`, role: "note" },
+    h("strong", {}, "The header is uncertain: "), finding.message || "",
+    button ? h("div", { class: "row" }, button, h("span", { class: "muted" }, ` (writes ${hint} in the draft manifest)`)) : null);
 }
 
 function renderSkipped(skipped, index) {
