@@ -245,6 +245,8 @@ def job_outcomes(target: Target, jobs: list[str], timeout: float = 180) -> Count
             status = (job or {}).get("status", "unknown")
             if status in ("succeeded", "failed", "cancelled") or time.monotonic() > end:
                 outcome[status] += 1
+                if status != "succeeded":
+                    outcome[f"{status}: {(job or {}).get('error')}"] += 1
                 break
             time.sleep(0.5)
     client.close()
@@ -324,6 +326,15 @@ def rows(result: dict) -> list[tuple[str, str]]:
             "calm jobs succeeded",
             f"{result['jobs'].get('succeeded', 0)}/{result['submitted']}",
         ),
+        (
+            "calm jobs not succeeded",
+            " ".join(
+                f"{k.split(':')[0]}:{v}"
+                for k, v in result["jobs"].items()
+                if k != "succeeded" and ":" not in k
+            )
+            or "0",
+        ),
         ("hostile answers", answers or "-"),
         ("hostile 429s", str(counts.get("answer 429", 0))),
         ("hostile runs ended", ends or "-"),
@@ -384,6 +395,9 @@ def main() -> None:
     for what, ok in checks.items():
         print(f"{'PASS' if ok else 'FAIL'}  {what}")
     for name, result in results.items():
+        for what, n in result["jobs"].items():
+            if ":" in what:
+                print(f"{name}: {n} job(s) {what}")
         for line in result["errors"]:
             print(f"{name} logged: {line}")
 
