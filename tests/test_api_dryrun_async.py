@@ -110,7 +110,9 @@ def test_a_poll_is_the_workspace_s_only(client, setup, admin_token):
     poll_until_finished(client, location, setup["t"]["viewer"])
 
 
-def test_runs_in_flight_are_limited_per_token_and_per_workspace(client, setup):
+def test_runs_in_flight_are_limited_per_token_and_per_workspace(
+    client, setup, app, workspace
+):
     """Two sleeping runs of the author fill its slots; a third is 429. The
     publisher (another token) gets the workspace's third slot, the admin then
     nothing. When the runs end on their wall limit, the slots are free again."""
@@ -130,6 +132,9 @@ def test_runs_in_flight_are_limited_per_token_and_per_workspace(client, setup):
     refused = post(client, setup, t["admin"])
     assert refused.status_code == 429 and "this workspace" in refused.json["detail"]
 
+    # Refused runs leave no folder behind: three runs, three folders.
+    ws_dir = dryrun_store.workspace_dir(app.config["DATA_DIR"], workspace["id"])
+    assert len(list(ws_dir.iterdir())) == 3
     running = client.get(first[0].headers["Location"], headers=bearer(t["viewer"]))
     assert running.json["status"] in ("queued", "running")
     for resp in (*first, third):

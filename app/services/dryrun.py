@@ -206,7 +206,7 @@ def dry_run(
         per_workspace=settings["DRY_RUN_PER_WORKSPACE"],
         retry_after=max(1, settings["DRY_RUN_SYNC_SECONDS"]),
     )
-    staged = Path(tempfile.mkdtemp(prefix="ade-dry-run-"))
+    staged, folder = Path(tempfile.mkdtemp(prefix="ade-dry-run-")), None
     try:
         open_repo(ctx, config).export("draft", staged / "config")
         run_id, folder = dryrun_store.new_run(ctx.data_dir, workspace.id, settings)
@@ -223,6 +223,8 @@ def dry_run(
         ctx.dry_runs.submit(task)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
+        if folder is not None:  # a refused run leaves no folder behind
+            shutil.rmtree(folder, ignore_errors=True)
         slots.release()
         raise
     ctx.dry_runs.wait(task, settings["DRY_RUN_SYNC_SECONDS"])

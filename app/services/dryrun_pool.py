@@ -112,16 +112,23 @@ class DryRunPool:
                 self._running.add(task)
             try:
                 if self._stop.is_set():
-                    task.abandon("the service stopped before the dry run began")
+                    self._abandon(task, "the service stopped before the dry run began")
                 else:
                     task.run()
             except Exception:  # noqa: BLE001 - a bug must not take the thread
                 log.exception("dry run failed")
-                task.abandon("the dry run failed in the service (logged)")
+                self._abandon(task, "the dry run failed in the service (logged)")
             finally:
                 with self._lock:
                     self._running.discard(task)
                     self._held.discard(task)
+
+    @staticmethod
+    def _abandon(task: Task, error: str) -> None:
+        try:
+            task.abandon(error)
+        except Exception:  # noqa: BLE001 - e.g. its folder went with its workspace
+            log.exception("could not record a failed dry run")
 
     def _beat(self) -> None:
         while not self._stop.is_set():

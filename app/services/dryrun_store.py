@@ -162,15 +162,22 @@ def prune_all(data_dir: Path, settings: Mapping[str, Any]) -> int:
     return sum(prune(data_dir, p.name, settings) for p in root.iterdir() if p.is_dir())
 
 
-def run_folder(data_dir: Path, workspace_id: str, run_id: str, settings) -> Path:
-    """The folder of a run of this workspace; not found when the run is unknown,
-    another workspace's or expired."""
+def _unexpired(data_dir: Path, workspace_id: str, run_id: str, settings) -> Path:
+    """A run's folder path, after removing it if it has expired (and is not in
+    flight); NotFound for what is not a run id."""
     if not _RUN_ID.fullmatch(run_id or ""):
         raise NotFound(f"Dry run {run_id!r} not found.")
     folder = workspace_dir(data_dir, workspace_id) / run_id
     if folder.is_dir() and folder.stat().st_mtime < time.time() - _max_age(settings):
         if not in_flight(folder):
             shutil.rmtree(folder, ignore_errors=True)
+    return folder
+
+
+def run_folder(data_dir: Path, workspace_id: str, run_id: str, settings) -> Path:
+    """The folder of a run of this workspace; not found when the run is unknown,
+    another workspace's or expired."""
+    folder = _unexpired(data_dir, workspace_id, run_id, settings)
     if not folder.is_dir():
         raise NotFound(f"Dry run {run_id!r} not found (unknown or expired).")
     return folder
@@ -181,13 +188,7 @@ def artifact(
 ) -> Path:
     """The path of a run's output or report in this workspace; not found when the
     run is unknown, another workspace's, expired, or produced no such file."""
-    if not _RUN_ID.fullmatch(run_id or ""):
-        raise NotFound(f"Dry run {run_id!r} not found.")
-    folder = workspace_dir(data_dir, workspace_id) / run_id
-    if folder.is_dir() and folder.stat().st_mtime < time.time() - _max_age(settings):
-        if not in_flight(folder):
-            shutil.rmtree(folder, ignore_errors=True)
-    path = folder / name
+    path = _unexpired(data_dir, workspace_id, run_id, settings) / name
     if not path.is_file():
         what = "workbook" if name == OUTPUT else "report"
         raise NotFound(
