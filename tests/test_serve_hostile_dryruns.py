@@ -91,28 +91,26 @@ def test_healthz_answers_while_hostile_dry_runs_are_in_flight(tmp_path):
     probe = Probe(server.base)
     mqueues = set(host_mqueues()) if IS_ROOT else set()
     try:
-        with Window() as window:
-            probe.start()
-            runs = {}
-            # The quick ones first, then two sleeping runs of the author: they
-            # hold its two slots (the token limit) until their wall limit.
-            plan = [
-                ("fifo", t["publisher"]),
-                ("message-flood", t["publisher"]),
-                ("memory-flood", t["admin"]),
-                ("sleep", t["author"]),
-                ("sleep", t["author"]),
-            ]
-            for i, (kind, token) in enumerate(plan):
-                status, body, headers = post(server.base, seeded, kind, token)
-                assert status in (200, 202), (kind, status, body)
-                runs[f"{kind}-{i}"] = (status, body, headers)
-            status, body, headers = post(server.base, seeded, "sleep", t["author"])
-            assert status == 429 and int(headers["Retry-After"]) >= 1, body
-            finished = {
-                kind: follow(server.base, t["viewer"], *run)
-                for kind, run in runs.items()
-            }
+        probe.start()
+        runs, windows = {}, {}
+        # The quick ones first, then two sleeping runs of the author: they hold
+        # its two slots (the token limit) until their wall limit.
+        plan = [
+            ("fifo", t["publisher"]),
+            ("message-flood", t["publisher"]),
+            ("memory-flood", t["admin"]),
+            ("sleep", t["author"]),
+            ("sleep", t["author"]),
+        ]
+        for i, (kind, token) in enumerate(plan):
+            # Each run's own window: its uid is another session's once it ends.
+            windows[f"{kind}-{i}"] = Window().__enter__()
+            status, body, headers = post(server.base, seeded, kind, token)
+            assert status in (200, 202), (kind, status, body)
+            runs[f"{kind}-{i}"] = (status, body, headers)
+        status, body, headers = post(server.base, seeded, "sleep", t["author"])
+        assert status == 429 and int(headers["Retry-After"]) >= 1, body
+        finished = follow(server.base, t["viewer"], runs, windows)
         probe.stop.set()
         probe.join(10)
     finally:
@@ -127,7 +125,8 @@ def test_healthz_answers_while_hostile_dry_runs_are_in_flight(tmp_path):
         if IS_ROOT:
             uid = sandbox_uid(run["logs"])
             assert uid is not None, (kind, run["logs"])
-            assert leftovers(uid, window) == {"processes": [], "ipc": [], "files": []}
+            left = leftovers(uid, windows[kind])
+            assert left == {"processes": [], "ipc": [], "files": []}, kind
     if IS_ROOT:  # POSIX message queues have no owner to look for: none new
         assert set(host_mqueues()) <= mqueues
     assert "not a regular file" in finished["fifo-0"]["error"]
@@ -139,15 +138,22 @@ def post(base: str, seeded: dict, kind: str, token: str):
     return call(base, "POST", url, token, {"documentId": seeded["doc"]})
 
 
-def follow(base: str, token: str, status: int, body: dict, headers) -> dict:
-    """The finished run: the POST's answer, or its poll's once it has finished."""
-    if status == 200:
-        return body
-    location = headers["Location"]
+def follow(base: str, token: str, runs: dict, windows: dict) -> dict:
+    """Every run once finished (the POST's answer, or its poll's), all polled
+    together; each run's window closes when it is seen finished."""
+    finished = {}
 
-    def done():
-        code, run, _h = call(base, "GET", location, token)
-        assert code == 200, (code, run)
-        return run if run["status"] in ("succeeded", "failed") else None
+    def poll():
+        for key, (status, body, headers) in runs.items():
+            if key in finished:
+                continue
+            if status != 200:
+                code, body, _h = call(base, "GET", headers["Location"], token)
+                assert code == 200, (code, body)
+            if body["status"] in ("succeeded", "failed"):
+                windows[key].__exit__(None, None, None)
+                finished[key] = body
+        return len(finished) == len(runs)
 
-    return wait_for(done, WALL * 6, 0.2, what=f"{location} to finish")
+    wait_for(poll, WALL * 6, 0.2, what="the dry runs to finish", last=lambda: finished)
+    return finished
