@@ -131,6 +131,8 @@ def test_healthz_answers_while_hostile_dry_runs_are_in_flight(tmp_path):
         assert set(host_mqueues()) <= mqueues
     assert "not a regular file" in finished["fifo-0"]["error"]
     assert "larger than" in finished["message-flood-1"]["error"]
+    assert "memory limit exceeded" in finished["memory-flood-2"]["error"]
+    assert all("time limit" in finished[k]["error"] for k in ("sleep-3", "sleep-4"))
 
 
 def post(base: str, seeded: dict, kind: str, token: str):
