@@ -14,8 +14,11 @@ import pytest
 
 from app.jobs.executor import get_dry_run_pool
 from app.services import dryrun_store
+from app.services.dryrun import DryRunTask
 from app.services.dryrun_pool import DryRunPool
+from app.services.dryrun_slots import Slots
 from app.services.errors import TooMany
+from runner.sandbox import Limits
 from tests.conftest import bearer, make_app
 from tests.dryrun_helpers import SLEEP
 from tests.jobs_helpers import create_config, put_file, roster_xlsx, upload
@@ -146,24 +149,33 @@ def test_runs_in_flight_are_limited_per_token_and_per_workspace(
 
 def test_a_run_whose_process_died_is_failed_not_running(client, setup, app):
     """The state of a run another process held: its pid is gone (on this host),
-    or its stamps stopped (any host). Either way the poll says failed, for good."""
+    its stamps stopped (any host), or it is long past its deadline. Either way the
+    poll says failed, for good. A queued run, however old, has no deadline."""
     ws_id = setup["config"]["workspace_id"]
     dead = subprocess.Popen(["true"])
     dead.wait()
     runs = []
-    for how in ("pid", "stamp"):
+    for how in ("pid", "stamp", "deadline"):
         run_id, folder = dryrun_store.new_run(app.config["DATA_DIR"], ws_id, app.config)
-        dryrun_store.save_state(folder, "running", progress={"phase": "x", "rows": 1})
+        late = time.time() - dryrun_store.STALE_SECONDS - 5
+        dryrun_store.save_state(
+            folder,
+            "running",
+            progress={"phase": "x", "rows": 1},
+            deadline=late if how == "deadline" else time.time() + 60,
+        )
         if how == "pid":
             state = (folder / dryrun_store.STATE).read_text()
             state = state.replace(f'"pid": {os.getpid()}', f'"pid": {dead.pid}')
             (folder / dryrun_store.STATE).write_text(state)
-        else:
-            old = time.time() - dryrun_store.STALE_SECONDS - 5
-            os.utime(folder / dryrun_store.STATE, (old, old))
+        elif how == "stamp":
+            os.utime(folder / dryrun_store.STATE, (late, late))
         runs.append(run_id)
     live_id, live = dryrun_store.new_run(app.config["DATA_DIR"], ws_id, app.config)
     dryrun_store.save_state(live, "running", progress={"phase": "x", "rows": 1})
+    # Queued for long (behind other runs), freshly stamped: no deadline yet.
+    queued_id, queued = dryrun_store.new_run(app.config["DATA_DIR"], ws_id, app.config)
+    dryrun_store.save_state(queued, "queued", queued_at=time.time() - 3600)
 
     viewer = setup["t"]["viewer"]
     base = "/api/v1/workspaces/acme/dry-runs"
@@ -177,6 +189,22 @@ def test_a_run_whose_process_died_is_failed_not_running(client, setup, app):
     resp = client.get(f"{base}/{live_id}", headers=bearer(viewer))
     assert resp.json["status"] == "running"
     assert resp.json["progress"] == {"phase": "x", "rows": 1}
+    resp = client.get(f"{base}/{queued_id}", headers=bearer(viewer))
+    assert resp.json == {"id": queued_id, "status": "queued", "progress": None}
+
+
+def test_a_queued_run_s_heartbeat_sets_no_deadline(tmp_path):
+    """A run may wait behind others longer than its wall limit: only a running
+    run has a deadline, so a poll never fails a run for waiting."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    limits = Limits(wall_seconds=1)
+    task = DryRunTask("r", folder, "acme", tmp_path, tmp_path, limits, None, Slots([]))
+    task._queued_at -= 3600
+    task.heartbeat()
+    state, stamped = dryrun_store.load_state(folder)
+    assert state["status"] == "queued" and "deadline" not in state
+    assert not dryrun_store.is_stale(state, stamped)
 
 
 class Blocker:

@@ -122,8 +122,8 @@ class DryRunTask:
         self.done, self.cancel = threading.Event(), threading.Event()
         self.answer: dict | None = None
         self.status, self.progress = QUEUED, None
-        self._started = time.time()
-        dryrun_store.save_state(folder, QUEUED, queued_at=self._started)
+        self._queued_at, self._started = time.time(), 0.0
+        dryrun_store.save_state(folder, QUEUED, queued_at=self._queued_at)
 
     def run(self) -> None:
         self.status, self._started = RUNNING, time.time()
@@ -151,12 +151,12 @@ class DryRunTask:
     def heartbeat(self) -> None:
         """Write the state (status, latest progress): it stamps the run as live."""
         if not self.done.is_set():
+            times = {"queued_at": self._queued_at}
+            if self.status == RUNNING:  # a queued run has no deadline yet
+                times["started_at"] = self._started
+                times["deadline"] = self._started + self.limits.wall_seconds
             dryrun_store.save_state(
-                self.folder,
-                self.status,
-                progress=self.progress,
-                started_at=self._started,
-                deadline=self._started + self.limits.wall_seconds,
+                self.folder, self.status, progress=self.progress, **times
             )
 
     def abandon(self, error: str) -> None:
