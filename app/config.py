@@ -80,6 +80,15 @@ def load_settings(env: dict[str, str] | None = None) -> dict:
         # Service memory one run's report, messages and logs may take (Limits).
         "SANDBOX_REPORT_BYTES": _int(env, "ADE_SANDBOX_MAX_REPORT_MB", 64) * MIB,
         "DRY_RUN_WALL_SECONDS": _int(env, "ADE_DRY_RUN_WALL_SECONDS", 60),
+        # Dry runs run on their own pool of threads in each API process, never on
+        # the request's: its size, how many may wait for it, how long a POST waits
+        # for the report before answering 202, and how many may be in flight at
+        # once per token and per workspace on this host (0: no limit).
+        "DRY_RUN_WORKERS": _int(env, "ADE_DRY_RUN_WORKERS", 2),
+        "DRY_RUN_QUEUE": _int(env, "ADE_DRY_RUN_QUEUE", 8),
+        "DRY_RUN_SYNC_SECONDS": _int(env, "ADE_DRY_RUN_SYNC_SECONDS", 5),
+        "DRY_RUN_PER_TOKEN": _int(env, "ADE_DRY_RUN_PER_TOKEN", 2),
+        "DRY_RUN_PER_WORKSPACE": _int(env, "ADE_DRY_RUN_PER_WORKSPACE", 4),
         # Per-token request rates on the expensive endpoints ("N/second|minute|hour";
         # empty: no limit), counted in RATE_LIMIT_STORAGE: Redis when jobs use it.
         "RATE_LIMIT_DRY_RUN": env.get("ADE_RATE_LIMIT_DRY_RUN", "30/minute"),

@@ -59,6 +59,7 @@ SERVICE_STATUS: list[tuple[type[service_errors.ServiceError], int, str]] = [
     (service_errors.Stale, 412, "Precondition Failed"),
     (service_errors.TooLarge, 413, "Payload Too Large"),
     (service_errors.Unsupported, 415, "Unsupported Media Type"),
+    (service_errors.TooMany, 429, "Too Many Requests"),
     (service_errors.Unavailable, 503, "Service Unavailable"),
 ]
 
@@ -158,7 +159,10 @@ def init_app(app: Flask) -> None:
         status, title = service_status(exc)
         if request.path.startswith(GIT_PREFIX):
             return git_error(status, exc.detail)
-        return problem(status, title, exc.detail, errors=exc.errors, **exc.extra)
+        resp = problem(status, title, exc.detail, errors=exc.errors, **exc.extra)
+        if isinstance(exc, service_errors.TooMany):
+            resp.headers["Retry-After"] = str(max(1, exc.retry_after))
+        return resp
 
     @app.errorhandler(HttpError)
     def _http_error(exc: HttpError):

@@ -55,9 +55,10 @@ RETRY_AFTER_HEADER = {
 }
 
 
-def rate_limited(bp, kind: str):
+def rate_limited(bp, kind: str, description: str | None = None):
     """Decorate a view of ``bp`` with the per-token limit of ``kind`` (a key of
-    LIMITED), and document its 429 answer."""
+    LIMITED), and document its 429 answer (``description``: what else it means
+    here)."""
     setting = LIMITED[kind]
     limit = limiter.limit(
         lambda: current_app.config[setting] or "1000000/second",
@@ -69,7 +70,8 @@ def rate_limited(bp, kind: str):
         schema=ProblemSchema,
         content_type=PROBLEM,
         headers=RETRY_AFTER_HEADER,
-        description="Too many requests from this token; retry after Retry-After.",
+        description=description
+        or "Too many requests from this token; retry after Retry-After.",
         success=False,
     )
     return lambda view: document(limit(view))

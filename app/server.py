@@ -14,7 +14,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
 from app import db, metrics
-from app.jobs.executor import get_executor
+from app.jobs.executor import get_executor, stop_dry_run_pool
 from app.schemas.problem import (
     HEADER_FIELD_BYTES,
     HEADER_FIELDS,
@@ -110,7 +110,8 @@ def serve(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
         "limit_request_line": REQUEST_LINE_BYTES,
         "limit_request_fields": HEADER_FIELDS,
         "limit_request_field_size": HEADER_FIELD_BYTES,
-        # Dry-runs answer synchronously and may take up to the sandbox deadline.
+        # A request waits for its dry run at most DRY_RUN_SYNC_SECONDS (the run
+        # itself is on the dry-run pool); kept generous for slow git requests.
         "timeout": app.config["DRY_RUN_WALL_SECONDS"] + 30,
         "graceful_timeout": 10,
         "accesslog": None,
@@ -137,6 +138,7 @@ def _stop_jobs(app: Flask) -> None:
     SystemExit mid-stop; the master still SIGKILLs at graceful_timeout."""
     for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)
+    stop_dry_run_pool(app)
     executor = app.extensions.get("ade.executor")
     if executor is not None:
         executor.stop()

@@ -45,6 +45,23 @@ class _LazyExecutor:
         get_executor(self.app).submit(job_id)
 
 
+class _LazyDryRuns:
+    """The app's dry-run pool in this process, created (and started) on first use."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+
+    def submit(self, task) -> None:
+        from app.jobs.executor import get_dry_run_pool
+
+        get_dry_run_pool(self.app).submit(task)
+
+    def wait(self, task, seconds: float) -> bool:
+        from app.jobs.executor import get_dry_run_pool
+
+        return get_dry_run_pool(self.app).wait(task, seconds)
+
+
 def app_context(
     app: Flask,
     session: Session,
@@ -58,6 +75,7 @@ def app_context(
         settings=get_settings(app),
         principal=principal,
         executor=_LazyExecutor(app),
+        dry_runs=_LazyDryRuns(app),
         base_url=base_url,
     )
 

@@ -157,6 +157,10 @@ def make_app(tmp_path: Path, database_url: str, **overrides):
             "DATABASE_URL": database_url,
             "LOG_FORMAT": "text",
             "LOG_LEVEL": "WARNING",
+            # A dry run answers with its report when it ends within this: on a
+            # loaded machine a short run may take longer than the 5 s default,
+            # and most tests read the report; the 202 path's tests set it low.
+            "DRY_RUN_SYNC_SECONDS": 120,
             **overrides,
         }
     )

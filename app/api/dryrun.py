@@ -14,20 +14,50 @@ from app.web import request_context
 
 bp = Blueprint("dryrun", __name__, url_prefix="/api/v1/workspaces/<ws>")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+LOCATION = {
+    "Location": {
+        "description": "The run's status: GET it until status is succeeded or failed.",
+        "schema": {"type": "string"},
+    }
+}
 
 
 @bp.post("/configs/<config_id>/draft:dry-run")
 @bp.arguments(DryRunSchema)
 @bp.response(200, DryRunResultSchema)
+@bp.alt_response(
+    202,
+    schema=DryRunResultSchema,
+    headers=LOCATION,
+    description="Still running after ADE_DRY_RUN_SYNC_SECONDS: the run's status "
+    "(queued or running, with progress); poll Location until it has finished.",
+    success=True,
+)
 @bp.problems(403, described={404: "No such workspace, config or document."})
-@rate_limited(bp, "dry_run")
+@rate_limited(
+    bp,
+    "dry_run",
+    "Too many dry-run requests from this token, or too many of its (or its "
+    "workspace's) dry runs in flight; retry after Retry-After.",
+)
 def dry_run_draft(data, ws, config_id):
-    """Run the draft on a document in the sandbox and return the report."""
+    """Run the draft on a document in the sandbox: the report, or 202 to poll."""
     ctx = request_context()
     workspace, config = access.workspace_and_config(ctx, ws, config_id, "author")
-    return service.dry_run(
+    answer = service.dry_run(
         ctx, workspace, config, data["documentId"], data.get("sample_rows")
     )
+    if service.is_finished(answer):
+        return answer
+    return answer, 202, {"Location": service.status_url(workspace, answer["id"])}
+
+
+@bp.get("/dry-runs/<run_id>")
+@bp.response(200, DryRunResultSchema)
+def dry_run_status(ws, run_id):
+    """A dry run's status and progress; once finished, its report (as the POST)."""
+    ctx = request_context()
+    return service.run_status(ctx, access.workspace(ctx, ws), run_id)
 
 
 @bp.get("/dry-runs/<run_id>/output")

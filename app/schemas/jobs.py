@@ -73,10 +73,23 @@ class DryRunDownloadsSchema(Schema):
     report = fields.String(metadata={"description": "URL of the report (JSON)"})
 
 
-class DryRunResultSchema(Schema):
-    """The runner's report (SPEC §7) plus the outcome of the run."""
+class DryRunProgressSchema(Schema):
+    phase = fields.String(metadata={"description": "the engine's phase now"})
+    rows = fields.Integer(metadata={"description": "rows done in that phase"})
 
-    status = fields.String(metadata={"enum": ["succeeded", "failed"]})
+
+class DryRunResultSchema(Schema):
+    """A dry run: while it runs, its status and progress; once it has finished,
+    the runner's report (SPEC §7) plus the outcome of the run."""
+
+    status = fields.String(
+        metadata={"enum": ["queued", "running", "succeeded", "failed"]}
+    )
+    progress = fields.Nested(
+        DryRunProgressSchema,
+        allow_none=True,
+        metadata={"description": "while queued or running: the latest progress"},
+    )
     error = fields.String(allow_none=True)
     tables = fields.List(fields.Dict())
     findings = fields.List(fields.Dict())

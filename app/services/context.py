@@ -27,6 +27,14 @@ class Waker(Protocol):
     def submit(self, job_id: str) -> None: ...
 
 
+class DryRuns(Protocol):
+    """The process's dry-run pool (``app.services.dryrun_pool.DryRunPool``)."""
+
+    def submit(self, task: Any) -> None: ...
+
+    def wait(self, task: Any, seconds: float) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Context:
     session: Session
@@ -34,6 +42,7 @@ class Context:
     settings: Mapping[str, Any]
     principal: Principal | None = None
     executor: Waker | None = None
+    dry_runs: DryRuns | None = None
     # The address the caller reached this service at (``https://ade.example``),
     # for links such as ``clone_url`` when ``ADE_BASE_URL`` is not set.
     base_url: str = ""

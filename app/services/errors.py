@@ -53,3 +53,13 @@ class Unsupported(ServiceError):
 
 class Unavailable(ServiceError):
     """Temporarily impossible (a repository that cannot be read right now)."""
+
+
+class TooMany(ServiceError):
+    """Past a limit on work in flight (concurrent dry runs of a token or a
+    workspace); ``retry_after`` is when to try again, in seconds (a hint; the
+    Retry-After header, not a member of the problem body, so it is positional)."""
+
+    def __init__(self, detail: str, retry_after: int = 1):
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -233,10 +233,21 @@ export class DryRun {
       this.status.textContent = "Choose or upload a document first.";
       return;
     }
-    this.status.textContent = (this.files.anyDirty() ? "Note: unsaved changes are not part of the dry run. " : "") + "Running…";
+    const note = this.files.anyDirty() ? "Note: unsaved changes are not part of the dry run. " : "";
+    this.status.textContent = note + "Running…";
     document.getElementById("dryrun-run").disabled = true;
     try {
-      const { data } = await api("POST", `${this.draft.base}/draft:dry-run`, { json: { documentId } });
+      // A run still going after a few seconds answers 202: poll its Location.
+      const started = await api("POST", `${this.draft.base}/draft:dry-run`, { json: { documentId } });
+      const location = started.status === 202 ? started.headers.get("Location") : null;
+      let data = started.data;
+      while (location && (data.status === "queued" || data.status === "running")) {
+        const p = data.progress;
+        this.status.textContent = note + (data.status === "queued" ? "Queued…"
+          : `Running${p ? ` (${p.phase}${p.rows ? `, ${p.rows} rows` : ""})` : ""}…`);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        ({ data } = await api("GET", location));
+      }
       this.status.textContent = data.status === "failed" ? "The dry run failed." : "Done.";
       result.replaceChildren(...renderReport(data, {
         manifest: this.draft.manifest, onOpen: this.openAt, downloads: this.downloads(data),
