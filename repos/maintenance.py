@@ -111,9 +111,16 @@ def run_git(
     background: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``git <args>`` against the bare repo in an isolated environment.
-    ``background``: at low CPU priority (``nice``), so requests come first."""
-    nice = shutil.which("nice", path=_SAFE_PATH) if background else None
-    prefix = [nice, "-n", "10"] if nice else []
+    ``background``: at low CPU priority (``nice``), so requests come first, and
+    killed with the thread that started it (``setpriv --pdeathsig``): the lock in
+    ``gc.pid`` names this process, so a repack must not outlive it and run beside
+    the next runner, which takes a dead owner's lock as free."""
+    prefix = []
+    if background:
+        setpriv = shutil.which("setpriv", path=_SAFE_PATH)
+        nice = shutil.which("nice", path=_SAFE_PATH)
+        prefix += [setpriv, "--pdeathsig", "KILL"] if setpriv else []
+        prefix += [nice, "-n", "10"] if nice else []
     with tempfile.TemporaryDirectory(prefix="ade-git-home-") as home:
         return subprocess.run(
             [*prefix, git, "--git-dir", str(repo_path), *args],

@@ -15,6 +15,7 @@ import pygit2
 from repos import housekeeping, maintenance
 from repos.store import Store
 from tests.repos_helpers import AUTHOR, count_loose, git
+from tests.waits import wait_for
 
 
 def test_2000_saves_stay_compact_and_pass_fsck(tmp_path):
@@ -129,3 +130,38 @@ def test_two_threads_recording_the_gc_baseline_at_once(tmp_path, monkeypatch, ca
         repo.path
     )
     assert not [p.name for p in repo.path.iterdir() if p.name.endswith(".tmp")]
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a killed orphan may wait to be reaped)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def test_background_git_dies_with_the_process_that_started_it(tmp_path):
+    """gc.pid names the service process, so a repack that outlived it (a killed
+    worker, a forked child's os._exit) would run beside the next runner, which
+    takes a dead owner's lock as free: background git dies with its starter."""
+    fake = tmp_path / "git"
+    marker = tmp_path / "pid"
+    fake.write_text(f"#!/bin/sh\necho $$ > {marker}.tmp && mv {marker}.tmp {marker}\n")
+    fake.write_text(fake.read_text() + "exec sleep 60\n")
+    fake.chmod(0o755)
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the forked child
+        try:
+            threading.Thread(
+                target=maintenance.run_git,
+                args=(tmp_path, ["repack"]),
+                kwargs={"git": str(fake), "background": True},
+                daemon=True,
+            ).start()
+            wait_for(marker.exists, timeout=30)
+        finally:
+            os._exit(0)
+    os.waitpid(child, 0)
+    started = int(marker.read_text())
+    wait_for(lambda: not _running(started), timeout=10, what="the orphaned git gone")
