@@ -51,6 +51,8 @@ def test_new_rename_delete_from_menu_and_keyboard(new_page, ws, config, api):
     rename.get_by_label("New path").fill("lib/util.py")
     rename.get_by_role("button", name="Rename").click()
     expect(rename).to_be_hidden()
+    # The moved file opens (and Monaco takes the focus) once the draft is read.
+    expect(page.locator('#tabs .tab.active[data-path="lib/util.py"]')).to_be_visible()
     expect(tree_item(page, "lib/util.py")).to_be_visible()
     expect(tree_item(page, "lib/helpers.py")).to_have_count(0)
     assert {"lib/util.py"} <= _paths(api, token, config)
@@ -61,6 +63,10 @@ def test_new_rename_delete_from_menu_and_keyboard(new_page, ws, config, api):
     rename.get_by_label("New path").fill("columns/mail.py")
     rename.get_by_role("button", name="Rename").click()
     expect(rename).to_be_hidden()
+    # Focus the tree only after the moved file has opened and taken the focus.
+    expect(
+        page.locator('#tabs .tab.active[data-path="columns/mail.py"]')
+    ).to_be_visible()
     expect(tree_item(page, "columns/mail.py")).to_contain_text("Email")
     # ... but not out of columns/: the manifest check says why.
     tree_item(page, "columns/mail.py").focus()
