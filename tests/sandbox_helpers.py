@@ -13,6 +13,11 @@ import pytest
 
 IS_ROOT = os.geteuid() == 0
 CI = os.environ.get("CI") == "true"
+# The switch for running the suite with warm sandbox workers: ADE_SANDBOX_POOL_SIZE
+# (default 0 here: today's cold start; the service's own default is 2). conftest
+# configures the pool of the test process from it, and the test apps and the
+# servers the tests start get the same size.
+POOL_SIZE = int(os.environ.get("ADE_SANDBOX_POOL_SIZE") or 0)
 
 
 def needs_root(layer: str):

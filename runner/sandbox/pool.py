@@ -52,6 +52,7 @@ MAX_READY_LINE = 4096
 FAILURES_BEFORE_BACKOFF = 3
 BACKOFF = (30.0, 300.0)  # first and longest pause after repeated failed starts
 KILL_GRACE = 5.0
+LOOK = 1.0  # seconds between the filler's looks at its idle workers
 
 
 @dataclass
@@ -317,7 +318,8 @@ class SandboxPool:
     def _fill(self) -> None:
         while True:
             with self._cond:
-                expired = [w for w in self._ready if not self._fresh(w)]
+                # Idle too long, or gone (killed from outside): replaced.
+                expired = [w for w in self._ready if not (self._fresh(w) and w.alive())]
                 self._ready = [w for w in self._ready if w not in expired]
                 if self._stopped:
                     return
@@ -336,9 +338,9 @@ class SandboxPool:
                 self._start_one()
 
     def _nap(self) -> float:
-        """Seconds until the filler has something to do, at most 5."""
+        """Seconds until the filler has something to do, at most ``LOOK``."""
         now = time.monotonic()
-        wake = [now + 5.0]
+        wake = [now + LOOK]
         wake += [w.born + self.idle_seconds for w in self._ready]
         if self._retry_at > now:
             wake.append(self._retry_at)
