@@ -212,8 +212,8 @@ if pid == 0:  # a gunicorn worker: its own pool, not the parent's
     own = pool_for(Isolation())
     os._exit(0 if own is not pool and not own.worker_pids() else 3)
 _, status = os.waitpid(pid, 0)
-print(json.dumps({"child": os.waitstatus_to_exitcode(status),
-                  "alive": [p for p in pool.worker_pids() if os.path.exists(f"/proc/{p}")]}))
+alive = [p for p in pool.worker_pids() if os.path.exists(f"/proc/{p}")]
+print(json.dumps({"child": os.waitstatus_to_exitcode(status), "alive": alive}))
 """
 
 
