@@ -28,6 +28,20 @@ def needs_root(layer: str):
     )
 
 
+def settle_pool(timeout: float = 60.0) -> None:
+    """Wait until this process's warm pool (if the suite runs with one) has started
+    its replacements: a test that watches the sandbox uids' processes must not see
+    the pool's own new workers."""
+    from runner.sandbox import Isolation
+    from runner.sandbox.pool import pool_for
+
+    pool = pool_for(Isolation())
+    if pool is not None:
+        from tests.waits import wait_for
+
+        wait_for(pool.settled, timeout, what="the warm pool to settle")
+
+
 def make_config(tmp_path: Path, body: str) -> Path:
     """A config whose only column runs ``body`` inside ``detect_x``."""
     config = tmp_path / "config"

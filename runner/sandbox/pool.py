@@ -66,6 +66,7 @@ class WarmWorker:
     msg_r: int
     mounted: bool
     born: float  # time.monotonic() at start
+    sys_path: tuple[str, ...] = ()  # the import path it was started with (ours)
     cpu_ms: int = 0  # CPU spent getting ready (imports), said by the worker
 
     @property
@@ -150,9 +151,10 @@ def _spawn(
     preload: tuple[str, ...],
     mounted: bool,
 ) -> WarmWorker:
-    sys_path, binds = worker_sys_path(), []
+    ours = worker_sys_path()
+    sys_path, binds = ours, []
     if mounted:
-        sys_path, binds = code_mounts(sys_path, root)
+        sys_path, binds = code_mounts(ours, root)
     msg_r, msg_w = os.pipe()
     args = {"warm": True, "preload": list(preload), "sys_path": sys_path, "fd": msg_w}
     try:
@@ -174,7 +176,7 @@ def _spawn(
         raise
     finally:
         os.close(msg_w)
-    return WarmWorker(lease, root, proc, msg_r, mounted, time.monotonic())
+    return WarmWorker(lease, root, proc, msg_r, mounted, time.monotonic(), tuple(ours))
 
 
 def _await_ready(worker: WarmWorker, should_stop: Callable[[], bool]) -> str | None:
@@ -242,11 +244,15 @@ class SandboxPool:
         give_up = time.monotonic() + wait
         stale: list[WarmWorker] = []
         taken = None
+        # A worker imports from the path of its start: one started before our
+        # sys.path changed (a test, a plugin dir) could not find the entry.
+        path = tuple(worker_sys_path())
         with self._cond:
             while taken is None and not self._stopped:
                 while self._ready and taken is None:
                     worker = self._ready.pop(0)
-                    if self._fresh(worker) and worker.alive():
+                    usable = worker.sys_path == path and self._fresh(worker)
+                    if usable and worker.alive():
                         taken = worker
                     else:
                         stale.append(worker)
@@ -266,6 +272,11 @@ class SandboxPool:
     def ready_count(self) -> int:
         with self._cond:
             return len(self._ready)
+
+    def settled(self) -> bool:
+        """Full, and no worker being started (for tests that watch processes)."""
+        with self._cond:
+            return len(self._ready) >= self.size and not self._starting
 
     def worker_pids(self) -> list[int]:
         """Host pids of the ready workers (their outermost process)."""
