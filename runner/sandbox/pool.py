@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 
 PRELOAD = ("runner.engine",)  # what a run imports first (scipy's solver included)
 READY_TIMEOUT = 120.0  # seconds a warm worker may take to import PRELOAD
-TAKE_WAIT = 3.0  # seconds a run waits for a worker being started before going cold
+TAKE_WAIT = 10.0  # s a run waits for a worker being started (a cold start is longer)
 MAX_READY_LINE = 4096
 FAILURES_BEFORE_BACKOFF = 3
 BACKOFF = (30.0, 300.0)  # first and longest pause after repeated failed starts
