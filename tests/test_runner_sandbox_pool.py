@@ -5,6 +5,7 @@ start. The hostile bodies are the hardening suite's repros."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,7 +17,13 @@ import pytest
 
 from runner.sandbox import Isolation, Limits, run_sandboxed
 from runner.sandbox.pool import SandboxPool, configure_pool, pool_for, shutdown_pools
-from tests.sandbox_helpers import Window, leftovers, make_config, needs_root
+from tests.sandbox_helpers import (
+    POOL_SIZE,
+    Window,
+    leftovers,
+    make_config,
+    needs_root,
+)
 from tests.test_runner_sandbox_hardening import FIFO_OUTPUT, FLOOD, LINES
 from tests.waits import wait_for
 
@@ -192,6 +199,8 @@ def test_pool_size_0_is_the_cold_start(tmp_path):
         assert result.ok and not result.pooled
     finally:
         shutdown_pools()
+        if POOL_SIZE:  # the suite runs with a pool: give it back
+            configure_pool(POOL_SIZE, 600)
 
 
 def test_an_empty_pool_falls_back_to_a_cold_start(tmp_path):
@@ -226,5 +235,7 @@ def test_a_forked_child_starts_its_own_pool(tmp_path):
         cwd=Path(__file__).resolve().parents[1],
     )
     assert out.returncode == 0, out.stderr
-    seen = out.stdout.strip().splitlines()[-1]
-    assert '"child": 0' in seen and '"alive": []' not in seen, seen
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["child"] == 0 and seen["alive"], seen
+    # The parent's workers went with its exit (atexit), not before.
+    wait_for(lambda: all(map(gone, seen["alive"])), timeout=10, what="pool gone")

@@ -74,6 +74,13 @@ class UidLease:
             self.uid, self._sock = uid, sock
             break
 
+    def forget(self) -> None:
+        """Close this process's copy of the lock without releasing the uid (a
+        forked child's copy of its parent's lease)."""
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
     def release(self) -> None:
         if self._sock is not None:
             RECENTLY_RELEASED.append(self.uid)

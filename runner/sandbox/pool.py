@@ -307,7 +307,8 @@ class SandboxPool:
 
     def forget(self) -> None:
         """In a forked child: drop the parent's workers without touching them
-        (close our copies of their pipes)."""
+        (close our copies of their pipes and uid locks: a copy of a lock would
+        keep the uid taken after the parent released it)."""
         self._stopped = True
         for worker in self._ready:
             for stream in (worker.proc.stdin, worker.proc.stdout, worker.proc.stderr):
@@ -319,6 +320,7 @@ class SandboxPool:
                 os.close(worker.msg_r)
             except OSError:
                 pass
+            worker.lease.forget()
         self._ready = []
 
     # -- the filler thread --------------------------------------------------------
