@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 PRELOAD = ("runner.engine",)  # what a run imports first (scipy's solver included)
 READY_TIMEOUT = 120.0  # seconds a warm worker may take to import PRELOAD
+REFILL_DELAY = 2.0  # s after a take before its replacement starts anyway
 TAKE_WAIT = 10.0  # s a run waits for a worker being started (a cold start is longer)
 MAX_READY_LINE = 4096
 FAILURES_BEFORE_BACKOFF = 3
@@ -233,6 +234,7 @@ class SandboxPool:
         self._stopped = False
         self._failures = 0
         self._retry_at = 0.0
+        self._hold_until = 0.0  # no replacement before this (a run is going on)
         self._thread: threading.Thread | None = None
         self.started = 0  # workers started (and ready) so far, for tests and metrics
 
@@ -260,14 +262,25 @@ class SandboxPool:
                 if taken or not self._starting or now >= give_up:
                     break
                 self._cond.wait(give_up - now)
-            self._cond.notify_all()  # the filler starts a replacement
+            if taken is not None:
+                # The replacement starts when the run ends (``discard``), or
+                # after REFILL_DELAY if it runs long: a start (~0.6 s CPU) beside
+                # a short run would slow it down on a small host.
+                self._hold_until = time.monotonic() + REFILL_DELAY
         for worker in stale:
             worker.destroy(self.isolation, reaped=False)
+        if stale:
+            with self._cond:
+                self._cond.notify_all()  # replace them
         return taken
 
     def discard(self, worker: WarmWorker, reaped: bool) -> None:
-        """Destroy a worker that was taken (it ran a job, or failed to take one)."""
+        """Destroy a worker that was taken (it ran a job, or failed to take one);
+        the filler starts its replacement."""
         worker.destroy(self.isolation, reaped)
+        with self._cond:
+            self._hold_until = 0.0
+            self._cond.notify_all()
 
     def ready_count(self) -> int:
         with self._cond:
@@ -338,7 +351,7 @@ class SandboxPool:
                     return
                 start = (
                     len(self._ready) < self.size
-                    and time.monotonic() >= self._retry_at
+                    and time.monotonic() >= max(self._retry_at, self._hold_until)
                     and not expired
                 )
                 if not start and not expired:
@@ -355,8 +368,9 @@ class SandboxPool:
         now = time.monotonic()
         wake = [now + LOOK]
         wake += [w.born + self.idle_seconds for w in self._ready]
-        if self._retry_at > now:
-            wake.append(self._retry_at)
+        for later in (self._retry_at, self._hold_until):
+            if later > now:
+                wake.append(later)
         return max(0.01, min(wake) - now)
 
     def _start_one(self) -> None:
