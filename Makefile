@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup setup-py setup-js setup-browser setup-tools lint lint-js bench clean
+.PHONY: run test test-pool setup setup-py setup-js setup-browser setup-tools lint lint-js bench clean
 
 run: setup
 	$(BIN)/ade init
@@ -14,6 +14,16 @@ run: setup
 
 test: setup setup-browser setup-tools lint lint-js
 	$(BIN)/pytest
+
+# The sandbox, hardening and job tests again with warm sandbox workers (the suite's
+# default is ADE_SANDBOX_POOL_SIZE=0: every run starts its worker).
+POOL_TESTS := tests/test_runner_sandbox.py tests/test_runner_sandbox_hardening.py \
+	tests/test_runner_sandbox_pool.py tests/test_api_hostile_runs.py \
+	tests/test_api_dryrun_outputs.py tests/test_jobs_local.py tests/test_jobs_celery.py \
+	tests/test_jobs_restart.py tests/test_jobs_multihost.py tests/test_worker_api.py \
+	tests/test_worker_http.py tests/test_runner_cli.py
+test-pool: setup
+	ADE_SANDBOX_POOL_SIZE=2 $(BIN)/pytest $(POOL_TESTS)
 
 setup: setup-py setup-js
 

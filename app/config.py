@@ -79,6 +79,11 @@ def load_settings(env: dict[str, str] | None = None) -> dict:
         "SANDBOX_MEMORY_BYTES": _int(env, "ADE_SANDBOX_MEMORY_MB", 2048) * MIB,
         # Service memory one run's report, messages and logs may take (Limits).
         "SANDBOX_REPORT_BYTES": _int(env, "ADE_SANDBOX_MAX_REPORT_MB", 64) * MIB,
+        # Warm sandbox workers kept ready per process that runs sandboxes (API
+        # process, job executor, ``ade worker``); each is used for one run. 0: off.
+        "SANDBOX_POOL_SIZE": _int(env, "ADE_SANDBOX_POOL_SIZE", 2),
+        # A warm worker unused this long is replaced (0 turns the pool off too).
+        "SANDBOX_POOL_IDLE_SECONDS": _int(env, "ADE_SANDBOX_POOL_IDLE_SECONDS", 600),
         "DRY_RUN_WALL_SECONDS": _int(env, "ADE_DRY_RUN_WALL_SECONDS", 60),
         # Dry runs run on their own pool of threads in each API process, never on
         # the request's: its size, how many may wait for it, how long a POST waits

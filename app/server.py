@@ -22,6 +22,7 @@ from app.schemas.problem import (
     REQUEST_LINE_BYTES,
 )
 from runner.sandbox import sandbox_capabilities
+from runner.sandbox.pool import shutdown_pools
 
 log = logging.getLogger(__name__)
 # Settings newer than the oldest gunicorn setup.cfg allows; skipped where unknown.
@@ -142,6 +143,7 @@ def _stop_jobs(app: Flask) -> None:
     executor = app.extensions.get("ade.executor")
     if executor is not None:
         executor.stop()
+    shutdown_pools()  # its warm sandbox workers (atexit would too, later)
 
 
 def _start_jobs(app: Flask) -> None:

@@ -193,6 +193,22 @@ def profile(config: Path, source: Path, dest: Path) -> None:
     pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
 
 
+def same_output(ours: Path, theirs: Path) -> str:
+    """Whether two output workbooks are the same: byte for byte, else member by
+    member of the zip, leaving out docProps (the write time is in it)."""
+    import zipfile
+
+    if ours.read_bytes() == theirs.read_bytes():
+        return "output: byte-identical to the baseline's"
+    with zipfile.ZipFile(ours) as a, zipfile.ZipFile(theirs) as b:
+        names = sorted(n for n in a.namelist() if not n.startswith("docProps/"))
+        other = sorted(n for n in b.namelist() if not n.startswith("docProps/"))
+        differ = [n for n in names if n not in other or a.read(n) != b.read(n)]
+    if names == other and not differ:
+        return "output: same sheets, styles and cells byte for byte (docProps differ)"
+    return f"output: DIFFERS from the baseline's in {differ or 'its members'}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -272,6 +288,7 @@ def main() -> None:
               f"{base_rss / 2**20:13.0f}")  # fmt: skip
         print(f"ratio a/c: wall {ade_s / base_s:.2f}x, CPU {ade_cpu / base_cpu:.2f}x "
               f"(this checkout against {args.baseline})")  # fmt: skip
+        print(same_output(work / "out.xlsx", work / "base-out.xlsx"))
     if args.profile:
         profile(config, source, work / "profiled.xlsx")
 

@@ -21,6 +21,8 @@ import pytest
 
 from app import create_app, db
 from app.services.tokens import create_token
+from runner.sandbox.pool import configure_pool, shutdown_pools
+from tests.sandbox_helpers import POOL_SIZE
 
 PG_ADMIN_URL = os.environ.get(
     "ADE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -66,6 +68,16 @@ def pytest_runtest_setup(item):
     marker = item.get_closest_marker("shared_data")
     if marker is not None:
         require_shared_data(*marker.args)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sandbox_pool():
+    """With ADE_SANDBOX_POOL_SIZE set, every sandboxed run of this test process
+    (``run_sandboxed`` called directly or by a test app) takes a warm worker."""
+    if POOL_SIZE:
+        configure_pool(POOL_SIZE, 600)
+    yield
+    shutdown_pools()
 
 
 @pytest.fixture
@@ -161,6 +173,7 @@ def make_app(tmp_path: Path, database_url: str, **overrides):
             # loaded machine a short run may take longer than the 5 s default,
             # and most tests read the report; the 202 path's tests set it low.
             "DRY_RUN_SYNC_SECONDS": 120,
+            "SANDBOX_POOL_SIZE": POOL_SIZE,
             **overrides,
         }
     )

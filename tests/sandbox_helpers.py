@@ -13,6 +13,11 @@ import pytest
 
 IS_ROOT = os.geteuid() == 0
 CI = os.environ.get("CI") == "true"
+# The switch for running the suite with warm sandbox workers: ADE_SANDBOX_POOL_SIZE
+# (default 0 here: today's cold start; the service's own default is 2). conftest
+# configures the pool of the test process from it, and the test apps and the
+# servers the tests start get the same size.
+POOL_SIZE = int(os.environ.get("ADE_SANDBOX_POOL_SIZE") or 0)
 
 
 def needs_root(layer: str):
@@ -21,6 +26,20 @@ def needs_root(layer: str):
     return pytest.mark.skipif(
         not IS_ROOT and not CI, reason=f"{layer} needs root (the isolated sandbox)"
     )
+
+
+def settle_pool(timeout: float = 60.0) -> None:
+    """Wait until this process's warm pool (if the suite runs with one) has started
+    its replacements: a test that watches the sandbox uids' processes must not see
+    the pool's own new workers."""
+    from runner.sandbox import Isolation
+    from runner.sandbox.pool import pool_for
+
+    pool = pool_for(Isolation())
+    if pool is not None:
+        from tests.waits import wait_for
+
+        wait_for(pool.settled, timeout, what="the warm pool to settle")
 
 
 def make_config(tmp_path: Path, body: str) -> Path:

@@ -11,6 +11,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
+from tests.sandbox_helpers import POOL_SIZE
 from tests.waits import WaitTimeout, wait_for
 
 ADE = str(Path(sys.executable).with_name("ade"))
@@ -28,6 +29,7 @@ def ade_env(data_dir: Path, **extra: str) -> dict[str, str]:
         ADE_DATA_DIR=str(data_dir),
         ADE_LOG_LEVEL="WARNING",
         ADE_LOG_FORMAT="text",
+        ADE_SANDBOX_POOL_SIZE=str(POOL_SIZE),
         **extra,
     )
     return env

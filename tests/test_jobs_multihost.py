@@ -31,6 +31,7 @@ from app.services.tokens import create_token
 from tests.conftest import IN_CI
 from tests.jobs_helpers import roster_xlsx
 from tests.netns_helpers import Hosts, sh
+from tests.sandbox_helpers import POOL_SIZE
 
 ADE = str(Path(sys.executable).with_name("ade"))
 PY = sys.executable
@@ -217,6 +218,7 @@ def _start_api(cluster: Cluster, pg_url: str) -> None:
     hosts = cluster.hosts
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "ADE_SANDBOX_POOL_SIZE": str(POOL_SIZE),
         "HOME": str(cluster.root),
         "ADE_DATA_DIR": str(cluster.root / "data"),
         "ADE_DATABASE_URL": _unix_socket_url(pg_url),
@@ -273,6 +275,7 @@ def _start_worker(cluster: Cluster, i: int, token: str) -> None:
     cluster.cache_dirs[i] = cache
     env = {  # no ADE_DATABASE_URL, no ADE_DATA_DIR: it needs neither
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "ADE_SANDBOX_POOL_SIZE": str(POOL_SIZE),
         "HOME": str(cache),
         "ADE_WORKER_TOKEN": token,
         "ADE_WORKER_CACHE_DIR": str(cache / "cache"),

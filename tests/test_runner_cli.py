@@ -168,3 +168,31 @@ def test_module_entry_point(tmp_path, workbook):
     assert proc.returncode == 0, proc.stderr
     assert "-> email" in proc.stdout
     assert out.stat().st_size > 0
+
+
+SERVER_MODULES = """
+import json, sys
+from app.cli import main
+try:
+    main(["run", "--config", sys.argv[1], sys.argv[2], "-o", sys.argv[3]])
+except SystemExit as stop:
+    code = stop.code
+heavy = sorted({m.split(".")[0] for m in sys.modules} & {"flask", "sqlalchemy",
+    "alembic", "werkzeug", "gunicorn", "celery", "app"})
+print(json.dumps({"code": code, "heavy": heavy}))
+"""
+
+
+def test_ade_run_imports_nothing_of_the_server(tmp_path, workbook):
+    """``ade run`` is dispatched before Flask, SQLAlchemy or alembic are imported:
+    they cost most of a small run's time (issue 13)."""
+    config = write_config(tmp_path / "cfg")
+    repo_root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, "-c", SERVER_MODULES, str(config), str(workbook),
+         str(tmp_path / "out.xlsx")],
+        cwd=repo_root, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stdout.splitlines()[-1])
+    assert seen == {"code": 0, "heavy": ["app"]}  # app.cli itself, nothing else

@@ -23,6 +23,7 @@ import pytest
 
 from runner.guardrails import check_source
 from runner.sandbox import Isolation, Limits, run_sandboxed, sandbox_capabilities
+from tests.sandbox_helpers import settle_pool
 from tests.waits import wait_for
 
 SMOKE = "runner.sandbox.smoke:run"
@@ -462,6 +463,7 @@ def test_worker_dies_with_the_service_process(tmp_path):
                       entry={SMOKE!r})
         """
     )
+    settle_pool()  # the suite's own warm workers are not the service's
     before = set(_sandbox_uid_processes())
     service = subprocess.Popen([sys.executable, "-c", script])
     started = wait_for(

@@ -69,10 +69,12 @@ def worker_command(ctx, api_url, token, concurrency, metrics_port, loglevel):
 
 def _start(celery, settings, concurrency, metrics_port, loglevel) -> None:
     from app import logs
+    from app.jobs.sandbox import start_sandbox_pool
     from app.server import report_sandbox
 
     logs.configure(settings["LOG_LEVEL"], settings["LOG_FORMAT"])
     report_sandbox()
+    start_sandbox_pool(settings)  # Celery runs jobs in threads of this process
     if metrics_port:
         from prometheus_client import start_http_server
 

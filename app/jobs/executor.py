@@ -18,6 +18,10 @@ def get_executor(app: Flask | None = None):
         with _lock:
             executor = app.extensions.get("ade.executor")
             if executor is None:
+                from app.jobs.sandbox import start_sandbox_pool
+
+                # The executor's jobs and the API's dry runs share this pool.
+                start_sandbox_pool(app.config)
                 executor = _make(app)
                 executor.start()
                 app.extensions["ade.executor"] = executor

@@ -9,13 +9,23 @@ the limits of a job (and so what a finish may upload) come from ``job_limits``
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from app.services.jobs import job_limits
 from runner.sandbox import Limits, SandboxResult, run_sandboxed
+from runner.sandbox.pool import configure_pool
 
-__all__ = ["job_limits", "run_job_sandbox"]
+__all__ = ["job_limits", "run_job_sandbox", "start_sandbox_pool"]
+
+
+def start_sandbox_pool(settings: Mapping[str, Any]) -> None:
+    """Keep warm sandbox workers in this process, as the settings say (every
+    ``run_sandboxed`` of the process takes from it: jobs and dry runs). Call it in
+    the process that runs the sandboxes: in a gunicorn worker after the fork, not
+    in the master (a fork does not carry a pool over)."""
+    configure_pool(settings["SANDBOX_POOL_SIZE"], settings["SANDBOX_POOL_IDLE_SECONDS"])
 
 
 def run_job_sandbox(

@@ -29,11 +29,15 @@ import socket
 import stat
 import subprocess
 import tempfile
+from collections import deque
+from collections.abc import Collection
 from pathlib import Path
 
 from runner.sandbox.limits import Isolation
 from runner.sandbox.mounts import MOUNT_SCRIPT, code_mounts, worker_sys_path
 from runner.sandbox.worker import BOOTSTRAP
+
+RECENTLY_RELEASED: deque[int] = deque(maxlen=16)
 
 
 class UidLease:
@@ -41,15 +45,24 @@ class UidLease:
 
     The lock is an abstract unix socket named after the uid: the kernel frees it when
     the holder exits, however it exits, so a crashed service leaves no stale lock.
+    ``avoid``: uids to take only when no other one is free; by default the ones this
+    process released last (``RECENTLY_RELEASED``), so that a warm worker started in
+    the background does not take the uid of a run that just ended while its caller
+    still looks at what that uid left.
     """
 
-    def __init__(self, isolation: Isolation) -> None:
+    def __init__(
+        self, isolation: Isolation, avoid: Collection[int] | None = None
+    ) -> None:
+        if avoid is None:
+            avoid = set(RECENTLY_RELEASED)
         self.uid: int | None = None
         self._sock: socket.socket | None = None
         first, count = isolation.uid_first, isolation.uid_count
         start = random.randrange(count)
-        for i in range(count):
-            uid = first + (start + i) % count
+        order = [first + (start + i) % count for i in range(count)]
+        order.sort(key=lambda uid: uid in avoid)
+        for uid in order:
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
                 sock.bind(f"\0ade-sandbox-uid-{uid}")
@@ -61,8 +74,16 @@ class UidLease:
             self.uid, self._sock = uid, sock
             break
 
+    def forget(self) -> None:
+        """Close this process's copy of the lock without releasing the uid (a
+        forked child's copy of its parent's lease)."""
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
     def release(self) -> None:
         if self._sock is not None:
+            RECENTLY_RELEASED.append(self.uid)
             self._sock.close()
             self._sock = None
 

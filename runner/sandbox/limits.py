@@ -7,6 +7,7 @@ app can build them from its settings and pass them down.
 
 from __future__ import annotations
 
+import math
 import os
 import resource
 import sys
@@ -64,13 +65,15 @@ class Isolation:
     sweep_dirs: tuple[str, ...] = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 
 
-def apply_limits(limits: dict) -> None:
+def apply_limits(limits: dict, cpu_used: float = 0.0) -> None:
     """Set the worker's own rlimits (called in the worker, before any config import).
 
     Soft CPU limit sends SIGXCPU, the hard one a second later SIGKILL, so a script that
-    ignores SIGXCPU still dies.
+    ignores SIGXCPU still dies. ``cpu_used``: CPU seconds the process has already
+    spent (a warm worker's imports), added to the run's allowance since RLIMIT_CPU
+    counts the whole process.
     """
-    cpu = int(limits["cpu_seconds"])
+    cpu = int(limits["cpu_seconds"]) + math.ceil(cpu_used)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"],) * 2)
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"],) * 2)

@@ -22,11 +22,13 @@ class SandboxResult:
     max_rss_bytes: int = 0  # the worker's peak RSS (VmHWM; getrusage if it died)
     cpu_ms: int = 0
     uid: int | None = None  # the uid the worker ran as (None: not dropped)
+    worker_pid: int | None = None  # the worker's (host) process id, gone by now
+    pooled: bool = False  # a warm worker from the pool ran it (runner.sandbox.pool)
 
     @classmethod
     def failed(cls, error: str, **details) -> SandboxResult:
         """An ``ok=False`` result with no report; ``details`` fills the other fields
-        (``logs``, ``elapsed_ms``, ``max_rss_bytes``, ``cpu_ms``, ``uid``)."""
+        (``logs``, ``elapsed_ms``, ``max_rss_bytes``, ``cpu_ms``, ``uid`` ...)."""
         details.setdefault("logs", [])
         details.setdefault("elapsed_ms", 0)
         return cls(False, None, error, **details)

@@ -59,8 +59,11 @@ class WorkerRun:
         started: float,
         on_progress: Callable[[str, int], None] | None = None,
         cancel: threading.Event | None = None,
+        cpu_offset_ms: int = 0,
     ) -> None:
         self.proc, self.msg_r, self.uid, self.limits = proc, msg_r, uid, limits
+        # CPU the worker spent before the run (a warm worker's imports).
+        self.cpu_offset_ms = cpu_offset_ms
         self.started, self.deadline = started, started + limits.wall_seconds
         self.cancel = cancel
         self.streams = {
@@ -215,6 +218,7 @@ class WorkerRun:
         logs = self._logs()
         rusage, channel = self.rusage, self.channel
         cpu_ms = int((rusage.ru_utime + rusage.ru_stime) * 1000) if rusage else 0
+        cpu_ms = max(0, cpu_ms - self.cpu_offset_ms)
         rss = channel.peak_rss
         if rss is None:
             rss = rusage.ru_maxrss * 1024 if rusage else 0
@@ -231,6 +235,7 @@ class WorkerRun:
             max_rss_bytes=rss,
             cpu_ms=cpu_ms,
             uid=self.uid,
+            worker_pid=self.proc.pid,
         )
         if error is not None:
             return SandboxResult.failed(error, **details)

@@ -10,6 +10,11 @@ its rlimits, moves into its scratch directory, then runs the entry point (normal
     {"error": {"kind": ..., "message": ...}}   once, on failure
 
 Config ``print`` goes to stdout/stderr, which the supervisor captures with a cap.
+
+A warm worker (``runner.sandbox.pool``) gets ``{"warm": true, "preload": [...]}``
+instead of a job: it imports the modules a run needs, says ``{"ready": {"cpu_ms":
+n}}`` on the message pipe, and waits for its one job as a JSON line on stdin. No
+config code is loaded before that line arrives, and the process ends with the job.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import traceback
 from pathlib import Path
 
 from runner.sandbox.limits import apply_limits
+
+MAX_JOB_BYTES = 1024 * 1024  # the job line a warm worker reads (paths and limits)
 
 # The bootstrap passed with ``-c``: ``-I -S`` leave only the stdlib on sys.path, so the
 # supervisor hands over the project root and site-packages explicitly.
@@ -110,9 +117,47 @@ def _load_entry(spec: str):
     return getattr(importlib.import_module(module), func)
 
 
+def _cpu_seconds() -> float:
+    used = os.times()
+    return used.user + used.system
+
+
+def _read_job() -> dict | None:
+    """The one job line on stdin; None at end of input (the pool let us go)."""
+    line = bytearray()
+    while not line.endswith(b"\n"):
+        chunk = os.read(0, 65536)
+        if not chunk or len(line) + len(chunk) > MAX_JOB_BYTES:
+            return None
+        line += chunk
+    job = json.loads(line)
+    return job if isinstance(job, dict) else None
+
+
+def wait_for_job(args: dict) -> dict:
+    """Warm worker: import what a run needs, say so, wait for the job (stdin).
+
+    Returns the job's arguments merged into ``args``, with ``cpu_used``: the CPU
+    the imports took, which the CPU limit must allow on top of the run's."""
+    for name in args.get("preload", ()):
+        importlib.import_module(name)
+    ready = {"ready": {"cpu_ms": int(_cpu_seconds() * 1000)}}
+    os.write(args["fd"], (json.dumps(ready) + "\n").encode())
+    job = _read_job()
+    if job is None:
+        os._exit(0)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    return {**args, **job, "cpu_used": _cpu_seconds()}
+
+
 def main(args: dict) -> None:
-    """Run one job described by ``args`` (see ``supervisor.worker_args``)."""
-    apply_limits(args["limits"])
+    """Run one job described by ``args`` (see ``supervisor.worker_args``); a warm
+    worker (``args["warm"]``) first waits for it."""
+    if args.get("warm"):
+        args = wait_for_job(args)
+    apply_limits(args["limits"], args.get("cpu_used", 0.0))
     # As the init of its pid namespace the worker ignores SIGXCPU's default action;
     # exit on it instead (the hard limit's SIGKILL, a second later, still backs this).
     signal.signal(signal.SIGXCPU, lambda *_: os._exit(128 + signal.SIGXCPU))
