@@ -14,14 +14,18 @@ run: setup
 
 test: setup setup-browser setup-tools lint lint-js
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory test-pool
 
-# The sandbox, hardening and job tests again with warm sandbox workers (the suite's
-# default is ADE_SANDBOX_POOL_SIZE=0: every run starts its worker).
+# The sandbox, hardening, dry-run and job tests again with warm sandbox workers (the
+# suite's default is ADE_SANDBOX_POOL_SIZE=0: every run starts its worker); `make
+# test` runs both. Celery and the multi-host test use the same pool code in `ade
+# worker`, so they run once, cold.
 POOL_TESTS := tests/test_runner_sandbox.py tests/test_runner_sandbox_hardening.py \
 	tests/test_runner_sandbox_pool.py tests/test_api_hostile_runs.py \
-	tests/test_api_dryrun_outputs.py tests/test_jobs_local.py tests/test_jobs_celery.py \
-	tests/test_jobs_restart.py tests/test_jobs_multihost.py tests/test_worker_api.py \
-	tests/test_worker_http.py tests/test_runner_cli.py
+	tests/test_api_dryrun_outputs.py tests/test_jobs_local.py \
+	tests/test_jobs_restart.py tests/test_worker_api.py \
+	tests/test_worker_http.py tests/test_runner_cli.py tests/test_api_dryrun_async.py \
+	tests/test_serve_hostile_dryruns.py
 test-pool: setup
 	ADE_SANDBOX_POOL_SIZE=2 $(BIN)/pytest $(POOL_TESTS)
 
