@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-
 from runner.headerchoice import public_candidates
+from runner.tablebuild import column_letter
 
 MAX_FINDINGS = 10_000  # the Issues sheet has them all; the JSON stays readable
 
@@ -46,7 +45,7 @@ def table_report(
         row = scores[j] if scores else [0.0] * len(field_keys)
         columns.append(
             {
-                "column": get_column_letter(index + 1),
+                "column": column_letter(index),
                 "header": header,
                 "field": None if f is None else field_keys[f],
                 "score": 0.0 if f is None else score_value(row[f]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
 
 from runner.blocks import Block
 from runner.headers import header_texts
@@ -108,14 +109,13 @@ def _data_rows(
         return rows[body.start : body.stop], list(
             range(body.start + row0 + 1, body.stop + row0 + 1)
         )
-    data: list[list] = []
-    numbers: list[int] = []
-    for i in body:
-        if ks[i] == EMPTY:
-            continue  # spacer rows inside the data carry nothing
-        data.append(rows[i] if whole else rows[i][c0 : c1 + 1])
-        numbers.append(i + row0 + 1)
-    return data, numbers
+    # Spacer rows inside the data carry nothing; the rest are picked at C speed.
+    start, stop = body.start, body.stop
+    keep = list(map(EMPTY.__ne__, ks[start:stop]))
+    data = list(compress(rows[start:stop], keep))
+    if not whole:
+        data = [row[c0 : c1 + 1] for row in data]
+    return data, list(compress(range(start + row0 + 1, stop + row0 + 1), keep))
 
 
 def column_letter(index: int) -> str:
