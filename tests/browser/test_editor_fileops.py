@@ -134,6 +134,7 @@ def test_guardrail_marker_while_typing_and_hook_completion(new_page, ws, config)
     page = new_page(token=ws["tokens"]["author"])
     open_editor(page, config)
     open_file(page, "columns/email.py")
+    expect(page.locator("body")).to_have_attribute("data-script-api", "ready")
     type_at_end(page, "\nimport socket\n")
     # No save: the text is checked a moment after typing stops.
     expect(page.locator("#warning-list")).to_contain_text("socket")
@@ -199,7 +200,9 @@ def _hover(page, line: int, word: str):
         [line, word],
     )
     page.mouse.move(0, 0)
-    page.mouse.move(point["x"], point["y"])
+    # A few move events ending on the word, as a real pointer makes.
+    page.mouse.move(point["x"] - 4, point["y"])
+    page.mouse.move(point["x"], point["y"], steps=4)
     return page.locator(".monaco-hover:not(.hidden)")
 
 
@@ -211,6 +214,8 @@ def test_hover_explains_hooks_arguments_and_ctx(new_page, ws, config, api):
     page = new_page(token=ws["tokens"]["author"])
     open_editor(page, config)
     open_file(page, "columns/email.py")
+    # Hover providers exist once the script API's description has loaded.
+    expect(page.locator("body")).to_have_attribute("data-script-api", "ready")
     page.evaluate(
         """() => window.adeEditor.files.editor.setValue(
             'def transform_cell(*, value, field, ctx, **_):\\n'

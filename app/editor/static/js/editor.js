@@ -95,7 +95,10 @@ async function main() {
   mods.versions = new Versions(draft, files);
   wireClone(draft);
   wireLeaving(files);
-  registerScriptApi(monaco).catch(() => notify("Completion is unavailable: the script API could not be loaded.", "error"));
+  // Completion and hover arrive once the description is loaded: say when (tests wait on it).
+  registerScriptApi(monaco)
+    .then(() => { document.body.dataset.scriptApi = "ready"; })
+    .catch(() => notify("Completion is unavailable: the script API could not be loaded.", "error"));
   document.getElementById("rerun-state").addEventListener("click", () => router.go("dryrun"));
   document.getElementById("plan-refresh").addEventListener("click", () => showPlan(draft, openAt).catch((err) => notify(err.message, "error")));
 
