@@ -287,3 +287,40 @@ def _probe_verdict(seen: dict, pid_namespace: bool) -> str | None:
     if pid_namespace and not seen["tmp"]:
         return "private /tmp not effective"
     return None
+
+
+def start_worker(
+    isolation: Isolation,
+    uid: int | None,
+    root: Path,
+    args: dict,
+    mounted: bool,
+    *,
+    stdin: int = subprocess.DEVNULL,
+) -> tuple[subprocess.Popen, int, list[str]]:
+    """Start a worker in its own session with ``args`` (plus ``sys_path`` and the
+    message pipe's ``fd``): the process, the read end of its message pipe and our
+    own import path. ``mounted``: in its own mount namespace, where it sees
+    ``root`` as ``/tmp``. Raises ``OSError`` when it cannot start."""
+    ours = worker_sys_path()
+    sys_path, binds = code_mounts(ours, root) if mounted else (ours, [])
+    msg_r, msg_w = os.pipe()
+    args = {**args, "sys_path": sys_path, "fd": msg_w}
+    try:
+        command = worker_command(isolation, uid, args, BOOTSTRAP, mounted, binds, root)
+        proc = subprocess.Popen(
+            command,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(msg_w,),
+            env={},
+            cwd=root,
+            start_new_session=True,
+        )
+    except OSError:
+        os.close(msg_r)
+        raise
+    finally:
+        os.close(msg_w)
+    return proc, msg_r, ours

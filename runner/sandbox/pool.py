@@ -38,10 +38,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runner.sandbox.cleanup import kill_uid, remove_files_of
-from runner.sandbox.isolation import UidLease, probe, scratch_parent, worker_command
+from runner.sandbox.isolation import UidLease, probe, scratch_parent, start_worker
 from runner.sandbox.limits import Isolation
-from runner.sandbox.mounts import code_mounts, worker_sys_path
-from runner.sandbox.worker import BOOTSTRAP
+from runner.sandbox.mounts import worker_sys_path
 
 log = logging.getLogger(__name__)
 
@@ -152,31 +151,10 @@ def _spawn(
     preload: tuple[str, ...],
     mounted: bool,
 ) -> WarmWorker:
-    ours = worker_sys_path()
-    sys_path, binds = ours, []
-    if mounted:
-        sys_path, binds = code_mounts(ours, root)
-    msg_r, msg_w = os.pipe()
-    args = {"warm": True, "preload": list(preload), "sys_path": sys_path, "fd": msg_w}
-    try:
-        command = worker_command(
-            isolation, lease.uid, args, BOOTSTRAP, mounted, binds, root
-        )
-        proc = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            pass_fds=(msg_w,),
-            env={},
-            cwd=root,
-            start_new_session=True,
-        )
-    except OSError:
-        os.close(msg_r)
-        raise
-    finally:
-        os.close(msg_w)
+    args = {"warm": True, "preload": list(preload)}
+    proc, msg_r, ours = start_worker(
+        isolation, lease.uid, root, args, mounted, stdin=subprocess.PIPE
+    )
     return WarmWorker(lease, root, proc, msg_r, mounted, time.monotonic(), tuple(ours))
 
 

@@ -22,14 +22,13 @@ from pathlib import Path
 from typing import Literal
 
 from runner.sandbox.cleanup import kill_uid, remove_files_of
-from runner.sandbox.isolation import UidLease, probe, scratch_parent, worker_command
+from runner.sandbox.isolation import UidLease, probe, scratch_parent, start_worker
 from runner.sandbox.limits import Isolation, Limits
-from runner.sandbox.mounts import code_mounts, worker_path, worker_sys_path
+from runner.sandbox.mounts import worker_path
 from runner.sandbox.pool import SandboxPool, WarmWorker, pool_for
 from runner.sandbox.result import SandboxResult
 from runner.sandbox.untrusted import copy_out
 from runner.sandbox.watch import WorkerRun
-from runner.sandbox.worker import BOOTSTRAP
 
 __all__ = ["SandboxResult", "run_sandboxed", "worker_args"]
 
@@ -235,28 +234,8 @@ def _start(
     """Start the worker in its own session: the process and the read end of its
     message pipe, or the failure to start. ``mounted``: in its own mount
     namespace, where it sees ``scratch.root`` as ``/tmp``."""
-    sys_path, binds = worker_sys_path(), []
-    if mounted:
-        sys_path, binds = code_mounts(sys_path, scratch.root)
-    msg_r, msg_w = os.pipe()
-    args = {**args, "sys_path": sys_path, "fd": msg_w}
     try:
-        command = worker_command(
-            isolation, uid, args, BOOTSTRAP, mounted, binds, scratch.root
-        )
-        proc = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            pass_fds=(msg_w,),
-            env={},
-            cwd=scratch.root,
-            start_new_session=True,
-        )
+        proc, msg_r, _ours = start_worker(isolation, uid, scratch.root, args, mounted)
     except OSError as exc:
-        os.close(msg_r)
         return SandboxResult.failed(f"the worker could not start: {exc}")
-    finally:
-        os.close(msg_w)
     return proc, msg_r
