@@ -220,6 +220,21 @@ def bearer(secret: str) -> dict:
     return {"Authorization": f"Bearer {secret}"}
 
 
+def other_workspace_admin(client, admin_token: str, slug: str = "other") -> str:
+    """Create a second workspace ``slug``; the secret of an admin token of it."""
+    resp = client.post(
+        "/api/v1/workspaces",
+        json={"slug": slug, "name": slug.title()},
+        headers=bearer(admin_token),
+    )
+    assert resp.status_code == 201, resp.json
+    return client.post(
+        f"/api/v1/workspaces/{slug}/tokens",
+        json={"name": "o", "role": "admin"},
+        headers=bearer(admin_token),
+    ).json["secret"]
+
+
 @pytest.fixture
 def workspace(client, admin_token):
     """A workspace ``acme`` and one token per role: ``{"id", "slug", "tokens"}``."""

@@ -19,7 +19,7 @@ from app.services.dryrun_pool import DryRunPool
 from app.services.dryrun_slots import Slots
 from app.services.errors import TooMany
 from runner.sandbox import Limits
-from tests.conftest import bearer, make_app
+from tests.conftest import bearer, make_app, other_workspace_admin
 from tests.dryrun_helpers import SLEEP
 from tests.jobs_helpers import create_config, put_file, roster_xlsx, upload
 from tests.waits import wait_for
@@ -93,16 +93,7 @@ def test_a_poll_is_the_workspace_s_only(client, setup, admin_token):
     resp = post(client, setup, setup["t"]["author"])
     assert resp.status_code == 202, resp.json
     location = resp.headers["Location"]
-    client.post(
-        "/api/v1/workspaces",
-        json={"slug": "other", "name": "Other"},
-        headers=bearer(admin_token),
-    )
-    other = client.post(
-        "/api/v1/workspaces/other/tokens",
-        json={"name": "o", "role": "admin"},
-        headers=bearer(admin_token),
-    ).json["secret"]
+    other = other_workspace_admin(client, admin_token)
     assert client.get(location, headers=bearer(other)).status_code == 404
     moved = location.replace("/acme/", "/other/")
     assert client.get(moved, headers=bearer(other)).status_code == 404

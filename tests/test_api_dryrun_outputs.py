@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from app.services import dryrun_store
 from app.services.errors import NotFound
-from tests.conftest import bearer
+from tests.conftest import bearer, other_workspace_admin
 from tests.jobs_helpers import create_config, put_file, roster_xlsx, upload
 
 BROKEN = "def detect_boom(**_):\n    raise ValueError('boom')\n"
@@ -61,16 +61,7 @@ def test_dry_run_keeps_its_workbook_and_report_for_its_workspace(
     ]
 
     # Another workspace cannot fetch them, whoever asks; nor an unknown id.
-    client.post(
-        "/api/v1/workspaces",
-        json={"slug": "other", "name": "Other"},
-        headers=bearer(admin_token),
-    )
-    other = client.post(
-        "/api/v1/workspaces/other/tokens",
-        json={"name": "o", "role": "admin"},
-        headers=bearer(admin_token),
-    ).json["secret"]
+    other = other_workspace_admin(client, admin_token)
     assert client.get(downloads["output"], headers=bearer(other)).status_code == 404
     moved = downloads["output"].replace("/acme/", "/other/")
     assert client.get(moved, headers=bearer(other)).status_code == 404

@@ -7,7 +7,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from tests.conftest import bearer
+from tests.conftest import bearer, other_workspace_admin
 from tests.jobs_helpers import (
     create_config,
     publish,
@@ -148,16 +148,7 @@ def test_submit_validation(client, setup, admin_token):
         == 403
     )
     # A version of another workspace is not found from here.
-    client.post(
-        "/api/v1/workspaces",
-        json={"slug": "other", "name": "O"},
-        headers=bearer(admin_token),
-    )
-    other = client.post(
-        "/api/v1/workspaces/other/tokens",
-        json={"name": "o", "role": "admin"},
-        headers=bearer(admin_token),
-    ).json["secret"]
+    other = other_workspace_admin(client, admin_token)
     other_doc = upload(client, "other", other, roster_xlsx()).json
     resp = client.post(
         "/api/v1/workspaces/other/jobs",
