@@ -14,9 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-from scipy.optimize import linear_sum_assignment
-
 SCALE = 100
 MAX_SCALED = 10**9  # scores beyond ±10,000,000 are clamped to keep weights exact
 FLOAT_EXACT = 2**53
@@ -82,12 +79,39 @@ def _weights(
     ]
 
 
+def _best_rows(
+    weights: list[list[int]], rows: list[int], cols: list[int]
+) -> dict[int, int] | None:
+    """{row: col} giving each column (field) its left-most best row, when those rows
+    are all distinct; None when two fields' best rows collide.
+
+    Such an assignment reaches the sum of the fields' maxima, which no assignment
+    exceeds, so it is optimal; and it is the one solve-then-pin picks: walking the
+    fields in order, a row left of a field's left-most best one scores less for it
+    (the total would drop), and its left-most best row keeps the optimum (every
+    later field still has its own best row).
+    """
+    pairs: dict[int, int] = {}
+    for c in cols:
+        best_row, best = -1, 0
+        for r in rows:
+            if weights[r][c] > best:
+                best_row, best = r, weights[r][c]
+        if best_row in pairs:
+            return None
+        pairs[best_row] = c
+    return pairs
+
+
 def _solve(
     weights: list[list[int]], rows: list[int], cols: list[int]
 ) -> tuple[int, dict[int, int]]:
     """Best total and its pairs {row: col} over the given rows and columns."""
     if not rows or not cols:
         return 0, {}
+    import numpy as np  # only problems with ties or contests need them
+    from scipy.optimize import linear_sum_assignment
+
     matrix = np.array([[weights[r][c] for c in cols] for r in rows], dtype=np.float64)
     ri, ci = linear_sum_assignment(matrix, maximize=True)
     pairs = {rows[i]: cols[j] for i, j in zip(ri, ci, strict=True)}
@@ -97,6 +121,9 @@ def _solve(
 
 def _pin(weights: list[list[int]], rows: list[int], cols: list[int]) -> dict[int, int]:
     """Among optimal assignments, the one where earlier fields get earlier rows."""
+    easy = _best_rows(weights, rows, cols)
+    if easy is not None:
+        return easy
     best, current = _solve(weights, rows, cols)
     free_rows = list(rows)  # canonical (left-to-right) order
     free_cols = list(cols)

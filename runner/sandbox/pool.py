@@ -44,7 +44,9 @@ from runner.sandbox.mounts import worker_sys_path
 
 log = logging.getLogger(__name__)
 
-PRELOAD = ("runner.engine",)  # what a run imports first (scipy's solver included)
+# What a run imports: the engine, and scipy's solver, which the map phase imports
+# only when two fields contest a column (runner/mapping.py).
+PRELOAD = ("runner.engine", "scipy.optimize")
 READY_TIMEOUT = 120.0  # seconds a warm worker may take to import PRELOAD
 REFILL_DELAY = 2.0  # s after a take before its replacement starts anyway
 TAKE_WAIT = 10.0  # s a run waits for a worker being started (a cold start is longer)
