@@ -229,9 +229,10 @@ def _normalize(raw: list[list]) -> list[list]:
         for j in floats:
             if row[j].is_integer():
                 row[j] = int(row[j])
-        for j in strs:
-            if row[j] == "":
-                row[j] = None
+        if strs and "" in row:  # one C-level scan; most rows have no empty text
+            for j in strs:
+                if row[j] == "":
+                    row[j] = None
         if odd:
             _fix_odd(row)
     # Trailing empty rows (styled but blank) carry no information.

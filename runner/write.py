@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import itertools
 import math
 import numbers
 import queue
@@ -207,22 +208,58 @@ def _rows_xml(rows: list[list[Any]], first: int, letters: list[str]) -> bytes:
 
 def _chunk_xml(columns: list[list[Any]], first: int, letters: list[str]) -> bytes:
     """`<row>` elements for rows `first...`; `columns` holds the values column-wise."""
+    rows = [str(r) for r in range(first, first + len(columns[0]))]
     cells = [
-        _column_cells(c, letter, first)
+        _column_cells(c, letter, rows)
         for c, letter in zip(columns, letters, strict=True)
     ]
-    text = "".join(
-        f'<row r="{r}">{"".join(row)}</row>'
-        for r, row in enumerate(zip(*cells, strict=True), first)
+    opens = [f'<row r="{r}">' for r in rows]
+    pieces = zip(opens, *cells, itertools.repeat("</row>", len(rows)), strict=True)
+    return "".join(itertools.chain.from_iterable(pieces)).encode("utf-8", "replace")
+
+
+def _plain_texts(values: list[str]) -> bool:
+    """Whether every text of a column can be written as it is (the common case):
+    no control characters, no markup characters, no edge spaces, not too long.
+    Checked with C-level passes over the column, not per value in Python."""
+    if not all(map(str.isprintable, values)):  # also: no tab, newline or NUL
+        return False
+    joined = "\0".join(values)  # NUL cannot occur inside a printable text
+    return (
+        "&" not in joined
+        and "<" not in joined
+        and ">" not in joined
+        and joined[:1] != " "
+        and joined[-1:] != " "
+        and " \0" not in joined
+        and "\0 " not in joined
+        and max(map(len, values), default=0) <= MAX_CELL_CHARS
     )
-    return text.encode("utf-8", "replace")
 
 
-def _column_cells(values: list[Any], letter: str, first: int) -> list[str]:
-    """The `<c>` element of every value (empty string for an empty cell)."""
+def _column_cells(values: list[Any], letter: str, rows: list[str]) -> list[str]:
+    """The `<c>` element of every value (empty string for an empty cell); ``rows``
+    are the row numbers as text. A column of plain texts or of ints (most of a
+    large output) is one comprehension; any other takes the per-value dispatch."""
+    kinds = set(map(type, values))
+    if kinds == {str} and _plain_texts(values):
+        return [
+            f'<c r="{letter}{r}" t="inlineStr"><is><t>{v}</t></is></c>'
+            for r, v in zip(rows, values, strict=True)
+        ]
+    if kinds == {int}:
+        return [
+            f'<c r="{letter}{r}"><v>{v}</v></c>'
+            for r, v in zip(rows, values, strict=True)
+        ]
+    return _mixed_cells(values, letter, rows)
+
+
+def _mixed_cells(values: list[Any], letter: str, rows: list[str]) -> list[str]:
+    """`_column_cells` value by value: any mix of types, texts that need escaping."""
     out = []
     append = out.append
-    for i, value in enumerate(values, first):
+    for i, value in zip(rows, values, strict=True):
         kind = type(value)
         if value is None:
             append("")
@@ -253,7 +290,7 @@ def _column_cells(values: list[Any], letter: str, first: int) -> list[str]:
     return out
 
 
-def _text_cell(text: str, letter: str, row: int) -> str:
+def _text_cell(text: str, letter: str, row: str) -> str:
     if len(text) > MAX_CELL_CHARS:
         text = text[:MAX_CELL_CHARS]
     if ILLEGAL_CHARACTERS_RE.search(text):
@@ -268,7 +305,7 @@ def _text_cell(text: str, letter: str, row: int) -> str:
     return f'<c r="{letter}{row}" t="inlineStr"><is><t>{text}</t></is></c>'
 
 
-def _other_cell(value: Any, letter: str, row: int) -> str:
+def _other_cell(value: Any, letter: str, row: str) -> str:
     """Cells for the less common types: bool, dates, times, odd numbers, objects."""
     ref = f"{letter}{row}"
     if isinstance(value, bool):

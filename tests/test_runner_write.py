@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import fractions
+import random
 import threading
 import zipfile
 
@@ -182,3 +183,30 @@ def test_writes_inline_when_no_thread_can_start(tmp_path, monkeypatch):
     assert read(out)["Normalized"] == [
         ["a", "source_sheet", "source_row"], [1, "S", 1], ["x", "S", 2],
     ]  # fmt: skip
+
+
+def test_whole_column_paths_write_what_the_per_value_path_writes():
+    # Columns of plain texts and of ints take one comprehension each; a single odd
+    # value (markup, an edge space, a control character, a too long text, a bool,
+    # a None) must send the column back to the per-value path, with the same XML.
+    from runner.write import MAX_CELL_CHARS, _column_cells, _mixed_cells
+
+    rnd = random.Random(4)
+    odd = [
+        "a & b", "<x>", "1 > 0", " lead", "trail ", "tab\there", "new\nline",
+        "nul\0", "\x07bell", "x" * (MAX_CELL_CHARS + 1), "", " ", "é ü 中",
+        True, None, 2.5, -3, 10**20, dt.date(2020, 1, 2),
+    ]  # fmt: skip
+    plain = ["Alice", "Smith-Jones", "a@b.org", "(555) 123-4567", "0042", "Ünïcode"]
+    for _ in range(300):
+        n = rnd.randint(1, 12)
+        if rnd.random() < 0.5:
+            values = [rnd.choice(plain) for _ in range(n)]
+        else:
+            values = [rnd.randint(-(10**6), 10**6) for _ in range(n)]
+        if rnd.random() < 0.6:
+            values[rnd.randrange(n)] = rnd.choice(odd)
+        rows = [str(r) for r in range(7, 7 + n)]
+        assert _column_cells(values, "C", rows) == _mixed_cells(values, "C", rows), (
+            values
+        )
