@@ -12,11 +12,13 @@ else, so the presentation order of columns or fields cannot change the answer.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 SCALE = 100
 MAX_SCALED = 10**9  # scores beyond ±10,000,000 are clamped to keep weights exact
 FLOAT_EXACT = 2**53
+ENUMERATE_UP_TO = 200  # partial assignments: fewer are enumerated, not solved
 
 
 def scale(score: float) -> int:
@@ -103,6 +105,43 @@ def _best_rows(
     return pairs
 
 
+def _assignments(n_rows: int, n_cols: int) -> int:
+    """How many partial assignments (matchings) of n_cols fields to n_rows rows."""
+    return sum(
+        math.comb(n_cols, k) * math.perm(n_rows, k)
+        for k in range(min(n_rows, n_cols) + 1)
+    )
+
+
+def _enumerated(
+    weights: list[list[int]], rows: list[int], cols: list[int]
+) -> dict[int, int]:
+    """The best of every partial assignment by the order `_pin` implements: the
+    highest total, then field by field (in order) the left-most row, a mapped field
+    before an unmapped one. Only pairs of positive weight are used."""
+    best: tuple[tuple, dict[int, int]] | None = None
+    pairs: dict[int, int] = {}
+
+    def walk(i: int, total: int) -> None:
+        nonlocal best
+        if i == len(cols):
+            where = {c: r for r, c in pairs.items()}
+            key = (total, tuple(-where.get(c, len(weights)) for c in cols))
+            if best is None or key > best[0]:
+                best = (key, dict(pairs))
+            return
+        c = cols[i]
+        for r in rows:
+            if r not in pairs and weights[r][c] > 0:
+                pairs[r] = c
+                walk(i + 1, total + weights[r][c])
+                del pairs[r]
+        walk(i + 1, total)  # c unmapped
+
+    walk(0, 0)
+    return best[1] if best else {}
+
+
 def _solve(
     weights: list[list[int]], rows: list[int], cols: list[int]
 ) -> tuple[int, dict[int, int]]:
@@ -124,6 +163,8 @@ def _pin(weights: list[list[int]], rows: list[int], cols: list[int]) -> dict[int
     easy = _best_rows(weights, rows, cols)
     if easy is not None:
         return easy
+    if _assignments(len(rows), len(cols)) <= ENUMERATE_UP_TO:
+        return _enumerated(weights, rows, cols)
     best, current = _solve(weights, rows, cols)
     free_rows = list(rows)  # canonical (left-to-right) order
     free_cols = list(cols)

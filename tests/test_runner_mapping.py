@@ -185,18 +185,19 @@ def _assign_with_solver_only(monkeypatch, *args):
 
     with monkeypatch.context() as m:
         m.setattr(mapping, "_best_rows", lambda *_a: None)
+        m.setattr(mapping, "ENUMERATE_UP_TO", 0)
         return mapping.assign(*args)
 
 
-def test_the_no_solver_shortcut_gives_what_the_solver_gives(monkeypatch):
-    # Problems with few ties and tie-heavy ones; the shortcut applies to many of
-    # both (ties included) and declines where best columns collide: the answer is
-    # the solver's every time.
+def test_the_no_solver_paths_give_what_the_solver_gives(monkeypatch):
+    # Problems with few ties and tie-heavy ones, small and larger: each goes to
+    # the best-rows shortcut, the enumeration or the solver, and the answer is the
+    # solver's every time.
     import runner.mapping as mapping
 
     rnd = random.Random(5)
-    applied = declined = 0
-    for i in range(400):
+    paths = {"best rows": 0, "enumerated": 0, "solver": 0}
+    for i in range(600):
         n_cols, n_fields = rnd.randint(1, 9), rnd.randint(1, 7)
         if i % 2:
             scores, features, positions = random_problem(rnd, n_cols, n_fields)
@@ -213,18 +214,22 @@ def test_the_no_solver_shortcut_gives_what_the_solver_gives(monkeypatch):
         )
         rows = [r for r in range(n_cols) if any(weights[r])]
         cols = [f for f in range(n_fields) if any(w[f] for w in weights)]
-        if rows and mapping._best_rows(weights, rows, cols) is not None:
-            applied += 1
+        if not rows:
+            pass
+        elif mapping._best_rows(weights, rows, cols) is not None:
+            paths["best rows"] += 1
+        elif mapping._assignments(len(rows), len(cols)) <= mapping.ENUMERATE_UP_TO:
+            paths["enumerated"] += 1
         else:
-            declined += 1
+            paths["solver"] += 1
         args = (scores, features, positions, 1.0)
         assert assign(*args) == _assign_with_solver_only(monkeypatch, *args), args
-    assert applied > 50 and declined > 50, (applied, declined)
+    assert min(paths.values()) > 50, paths
 
 
-def test_a_clean_table_is_mapped_without_importing_scipy():
-    # The shortcut's point: a cold sandbox worker skips ~0.35 s of scipy/numpy
-    # imports unless two fields contest their best column.
+def test_small_or_clean_tables_are_mapped_without_importing_scipy():
+    # The point of both paths: a cold sandbox worker skips ~0.35 s of scipy/numpy
+    # imports unless a larger problem has contested columns.
     import subprocess
     import sys
 
@@ -233,9 +238,11 @@ def test_a_clean_table_is_mapped_without_importing_scipy():
         "from runner.mapping import assign\n"
         "assert assign([[3.0, 1.0], [0.5, 2.0]], [[1, 1], [1, 1]], [0, 1], 1.0)"
         " == [0, 1]\n"
-        "assert 'scipy' not in sys.modules and 'numpy' not in sys.modules\n"
         "assert assign([[3.0, 3.0], [3.0, 0.0]], [[1, 1], [1, 0]], [0, 1], 1.0)"
         " == [1, 0]\n"
+        "assert 'scipy' not in sys.modules and 'numpy' not in sys.modules\n"
+        "tied = [[2.0] * 6 for _ in range(6)]\n"
+        "assert assign(tied, [[1] * 6] * 6, list(range(6)), 1.0) == list(range(6))\n"
         "assert 'scipy.optimize' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
