@@ -162,7 +162,7 @@ def test_a_save_re_runs_the_dry_run_and_marks_what_changed(
     assert page.errors == [] and page.blocked == []
 
 
-def test_use_row_n_as_header_writes_the_hint_and_the_next_run_uses_it(
+def test_use_row_n_as_header_writes_the_hint_the_next_run_uses_it_and_it_can_go(
     new_page, ws, config, api, units_xlsx
 ):
     token = ws["tokens"]["author"]
@@ -194,7 +194,7 @@ def test_use_row_n_as_header_writes_the_hint_and_the_next_run_uses_it(
     # The new run used it: the header is rows 1-2, forced, and no longer in doubt.
     table = page.locator(".matrix-section").filter(has_text="Sheet 1")
     expect(table.locator("h2")).to_contain_text("header row 2")
-    expect(table.locator(".forced")).to_have_text(
+    expect(table.locator(".forced p")).to_have_text(
         "The header is rows 1–2 because the manifest says so "
         '(hints.header_rows["Sheet 1"]); the heuristic was not asked.'
     )
@@ -209,6 +209,29 @@ def test_use_row_n_as_header_writes_the_hint_and_the_next_run_uses_it(
     open_file(page, "manifest.json")
     assert json.loads(editor_value(page))["hints"]["header_rows"] == {"Sheet 1": [1, 2]}
     expect(page.locator("#save-state")).to_have_text("Saved")  # not unsaved
+
+    # And back: the forced header offers to let the runner choose again.
+    page.locator("#tree").get_by_role("button", name="Dry run").click()
+    table.locator(".forced").get_by_role(
+        "button", name="Let the runner choose the header"
+    ).click()
+    expect(page.locator("#dryrun-result")).to_have_attribute(
+        "data-runs", "3", timeout=RUN_TIMEOUT
+    )
+    expect(page.locator("#dryrun-status")).to_have_text(
+        "Done (re-run without the header hint)."
+    )
+    manifest = api.get(
+        f"/api/v1/workspaces/acme/configs/{config['id']}/draft/manifest",
+        headers=bearer(token),
+    ).json
+    assert manifest["hints"].get("header_rows", {}) == {}
+    section = page.locator(".matrix-section", has=page.locator(".uncertain"))
+    expect(section.locator("h2")).to_contain_text("header row 3")
+    expect(page.locator(".forced")).to_have_count(0)
+    open_file(page, "manifest.json")
+    assert json.loads(editor_value(page))["hints"].get("header_rows", {}) == {}
+    expect(page.locator("#save-state")).to_have_text("Saved")
     assert page.errors == [] and page.blocked == []
 
 

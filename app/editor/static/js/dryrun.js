@@ -7,7 +7,8 @@
 // request during a run queues one more, and each report's matrix is compared with
 // the previous one on the same document (matrixdiff.js). A header_uncertain
 // finding offers "Use row N as header": a merge patch of hints.header_rows, then a
-// re-run.
+// re-run; a header forced by a hint offers "Let the runner choose the header",
+// which removes that hint the same way.
 import { api, download, errorMessages } from "./api.js";
 import { h, notify } from "./dom.js";
 import { on } from "./bus.js";
@@ -189,37 +190,60 @@ export class DryRun {
       // Storage unavailable: re-runs follow this page's last run only.
     }
     if (!failed) this.previous = { documentId, report };
-    return { changes: this.changes, onUseHeader: (finding, button) => this.useHeader(documentId, finding, button) };
+    return {
+      changes: this.changes,
+      onUseHeader: (finding, button) => this.useHeader(documentId, finding, button),
+      onClearHint: (sheet, button) => this.clearHeaderHint(documentId, sheet, button),
+    };
   }
 
   /**
    * "Use row N as header": write the finding's runner-up block to
-   * hints.header_rows[sheet] (merge patch, If-Match; a key naming the same sheet in
-   * another case is replaced), then run the dry run again.
+   * hints.header_rows[sheet] (a key naming the same sheet in another case is
+   * replaced), then run the dry run again.
    */
   async useHeader(documentId, finding, button) {
+    await this.changeHeaderHint(documentId, button, (hints) => {
+      const rows = { [finding.sheet]: finding.alternative_rows };
+      for (const key of sameSheetKeys(hints, finding.sheet)) if (key !== finding.sheet) rows[key] = null;
+      return { header_rows: rows };
+    }, `the header of sheet ${finding.sheet} is row ${finding.alternative}`, "with the new header hint");
+  }
+
+  /**
+   * "Let the runner choose the header": remove the hint that forced the sheet's
+   * header (its hints.header_rows entry, in any case; else hints.header_row, which
+   * forces every sheet), then run the dry run again.
+   */
+  async clearHeaderHint(documentId, sheet, button) {
+    await this.changeHeaderHint(documentId, button, (hints) => {
+      const keys = sameSheetKeys(hints, sheet);
+      if (keys.length) return { header_rows: Object.fromEntries(keys.map((k) => [k, null])) };
+      return { header_row: null };
+    }, `the runner chooses the header of sheet ${sheet}`, "without the header hint");
+  }
+
+  /** Merge-patch ``hints`` with what ``change(currentHints)`` returns (If-Match;
+   * read again and retried once on 412), refresh, and run the dry run again. */
+  async changeHeaderHint(documentId, button, change, saying, rerunNote) {
     if (button) button.disabled = true;
     const url = `${this.draft.base}/draft/manifest`;
     try {
       for (let attempt = 0; ; attempt += 1) {
         const { data, etag } = await api("GET", url);
-        const rows = { [finding.sheet]: finding.alternative_rows };
-        for (const key of Object.keys(data.hints?.header_rows || {})) {
-          if (key !== finding.sheet && key.toLowerCase() === finding.sheet.toLowerCase()) rows[key] = null;
-        }
         const resp = await api("PATCH", url, {
-          json: { hints: { header_rows: rows } }, headers: { "If-Match": `"${etag}"` }, allow: attempt ? [] : [412],
+          json: { hints: change(data.hints || {}) }, headers: { "If-Match": `"${etag}"` }, allow: attempt ? [] : [412],
         });
         if (resp.status !== 412) break; // changed meanwhile: read it again, once
       }
-      notify(`The manifest now says: the header of sheet ${finding.sheet} is row ${finding.alternative}`);
+      notify(`The manifest now says: ${saying}`);
       await Promise.all([this.draft.refresh(), this.files.reloadIfClean("manifest.json")]);
     } catch (err) {
       if (button) button.disabled = false;
-      notify(`Could not write the header hint: ${errorMessages(err).join(" · ")}`, "error");
+      notify(`Could not change the header hint: ${errorMessages(err).join(" · ")}`, "error");
       return;
     }
-    await this.request(documentId, "with the new header hint");
+    await this.request(documentId, rerunNote);
   }
 
   async show() {
@@ -273,4 +297,9 @@ export class DryRun {
       button("Report (.json)", links.report, `dry-run-${run.id}.json`),
       links.output ? null : h("span", { class: "muted" }, "(no workbook: the run failed)"));
   }
+}
+
+/** The keys of hints.header_rows that name ``sheet`` (sheet names match in any case). */
+function sameSheetKeys(hints, sheet) {
+  return Object.keys(hints.header_rows || {}).filter((k) => k.toLowerCase() === String(sheet).toLowerCase());
 }

@@ -9,9 +9,10 @@ function fmt(score) {
 /**
  * ``options``: {manifest, onOpen(path, line), downloads: [nodes], idPrefix,
  * changes (matrixdiff.diffReports against the previous run, or null),
- * onUseHeader(finding) (offers "Use row N as header" on a header_uncertain finding)}.
+ * onUseHeader(finding) (offers "Use row N as header" on a header_uncertain finding),
+ * onClearHint(sheet) (offers to remove the hint that forced a sheet's header)}.
  */
-export function renderReport(report, { manifest = {}, onOpen = null, downloads = null, idPrefix = "dryrun", changes = null, onUseHeader = null } = {}) {
+export function renderReport(report, { manifest = {}, onOpen = null, downloads = null, idPrefix = "dryrun", changes = null, onUseHeader = null, onClearHint = null } = {}) {
   const out = [];
   const failed = report.status === "failed" || Boolean(report.error);
   out.push(h("p", { class: `run-status ${failed ? "failed" : "succeeded"}`, id: `${idPrefix}-outcome` }, failed ? "Failed" : "Succeeded"));
@@ -36,7 +37,7 @@ export function renderReport(report, { manifest = {}, onOpen = null, downloads =
       if (!shown.has(`${table.sheet}:${table.header_rows?.[0]}`)) out.push(renderDataless(table));
       continue;
     }
-    const extra = { changes: changes?.tables[i] || null, uncertain: uncertain.get(i) || null, onUseHeader };
+    const extra = { changes: changes?.tables[i] || null, uncertain: uncertain.get(i) || null, onUseHeader, onClearHint };
     out.push(renderTable(table, i, manifest, minScore, previews.get(i), report.preview?.columns || [], idPrefix === "dryrun" ? "" : `${idPrefix}-`, extra));
   }
   out.push(renderFindings(report.findings || [], idPrefix));
@@ -54,7 +55,7 @@ function fieldsOf(table, manifest) {
   return keys;
 }
 
-function renderTable(table, index, manifest, minScore, preview, columns, prefix, { changes = null, uncertain = null, onUseHeader = null } = {}) {
+function renderTable(table, index, manifest, minScore, preview, columns, prefix, { changes = null, uncertain = null, onUseHeader = null, onClearHint = null } = {}) {
   const fields = fieldsOf(table, manifest);
   const labels = Object.fromEntries((manifest.columns || []).map((c) => [c.key, c.label || c.key]));
   for (const c of columns) labels[c.key] = labels[c.key] || c.label;
@@ -82,8 +83,7 @@ function renderTable(table, index, manifest, minScore, preview, columns, prefix,
     ? h("p", { class: "muted" }, `Fields no column maps to: ${table.unmapped_fields.map((f) => labels[f] || f).join(", ")}`) : null;
   return h("section", { class: `matrix-section${changes?.isNew ? " new-table" : ""}`, "aria-labelledby": `${id}-h`, dataset: { table: index } },
     h("h2", { id: `${id}-h` }, caption, changes?.isNew ? h("span", { class: "badge new" }, " new since the previous run") : null),
-    preview?.forced_header ? h("p", { class: "forced", id: `${prefix}forced-${index}` },
-      `The header is ${rowsText(table.header_rows)} because the manifest says so (${hintName(manifest, table.sheet)}); the heuristic was not asked.`) : null,
+    preview?.forced_header ? renderForced(table, manifest, `${prefix}${index}`, onClearHint) : null,
     uncertain ? renderUncertain(uncertain, `${prefix}${index}`, onUseHeader) : null,
     preview?.skipped_above?.length ? renderSkipped(preview.skipped_above, `${prefix}${index}`) : null,
     h("div", { class: "side-by-side" },
@@ -173,6 +173,18 @@ function uncertainByTable(report) {
     if (i >= 0) out.set(i, finding);
   }
   return out;
+}
+
+function renderForced(table, manifest, index, onClearHint) {
+  const hint = hintName(manifest, table.sheet);
+  const button = onClearHint ? h("button", {
+    type: "button", class: "clear-hint",
+    title: `Removes ${hint} from the draft manifest, then runs the dry run again`,
+    onclick: (event) => onClearHint(table.sheet, event.currentTarget),
+  }, "Let the runner choose the header") : null;
+  return h("div", { class: "forced", id: `forced-${index}`, role: "note" },
+    h("p", {}, `The header is ${rowsText(table.header_rows)} because the manifest says so (${hint}); the heuristic was not asked.`),
+    button ? h("div", { class: "row" }, button, h("span", { class: "muted" }, ` (removes ${hint} from the draft manifest)`)) : null);
 }
 
 function renderUncertain(finding, index, onUseHeader) {
