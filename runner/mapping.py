@@ -19,6 +19,7 @@ SCALE = 100
 MAX_SCALED = 10**9  # scores beyond ±10,000,000 are clamped to keep weights exact
 FLOAT_EXACT = 2**53
 ENUMERATE_UP_TO = 200  # partial assignments: fewer are enumerated, not solved
+solver_calls = 0  # runs of scipy's solver in this process (the sandbox pool reads it)
 
 
 def scale(score: float) -> int:
@@ -148,7 +149,9 @@ def _solve(
     """Best total and its pairs {row: col} over the given rows and columns."""
     if not rows or not cols:
         return 0, {}
-    import numpy as np  # only problems with ties or contests need them
+    global solver_calls
+    solver_calls += 1
+    import numpy as np  # only larger contested problems need them
     from scipy.optimize import linear_sum_assignment
 
     matrix = np.array([[weights[r][c] for c in cols] for r in rows], dtype=np.float64)

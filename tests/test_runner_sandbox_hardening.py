@@ -280,6 +280,7 @@ def test_the_channel_keeps_only_what_a_run_needs():
         {"report": {"first": 1}},
         {"report": {"second": 2}},
         {"peak_rss_bytes": 123},
+        {"solver_used": "yes"},  # only true counts
     ]
     data = b"".join(json.dumps(line).encode() + b"\n" for line in lines)
     # Split mid-line: framing must not care where the reads end.
@@ -288,6 +289,8 @@ def test_the_channel_keeps_only_what_a_run_needs():
     assert channel.feed(nested)
     assert seen == [("p" * 64, 5)]
     assert channel.report == {"first": 1} and channel.peak_rss == 123
+    assert channel.solver_used is False
+    assert channel.feed(b'{"solver_used": true}\n') and channel.solver_used is True
     assert channel.error == {"kind": "protocol", "message": "garbled worker message"}
 
 

@@ -100,6 +100,36 @@ def test_a_worker_that_ran_config_code_never_gets_a_second_run(tmp_path, pool):
     assert len(set(pids)) == len(pids)
 
 
+# A run that needs scipy's solver (a 6x6 problem where every field wants every
+# column), and one that only says whether scipy was imported before it ran.
+USES_SOLVER = """
+import runner.mapping as m
+return m.assign([[2.0] * 6 for _ in range(6)], [[1] * 6] * 6, list(range(6)), 1.0)
+"""
+HAS_SCIPY = """
+import sys
+return "scipy.optimize" in sys.modules
+"""
+
+
+def test_replacements_preload_the_solver_while_runs_use_it(tmp_path, pool):
+    p = pool(size=1)
+    assert p.next_preload() == LIGHT  # nothing ran yet: the lean start
+    first = run(tmp_path / "a", USES_SOLVER, p)
+    assert first.ok, first.error
+    assert first.report["scores"]["x.detect_x"] == list(range(6))
+    assert first.solver_used
+    assert p.next_preload() == (*LIGHT, "scipy.optimize")
+    wait_for(lambda: p.ready_count() == 1, timeout=60, what="a replacement")
+    second = run(tmp_path / "b", HAS_SCIPY, p)  # on the replacement
+    assert second.report["scores"]["x.detect_x"] is True
+    assert not second.solver_used  # imported, not used
+    assert p.next_preload() == LIGHT
+    wait_for(lambda: p.ready_count() == 1, timeout=60, what="a replacement")
+    third = run(tmp_path / "c", HAS_SCIPY, p)
+    assert third.report["scores"]["x.detect_x"] is False
+
+
 def test_the_pool_refills_after_a_worker_is_killed(pool):
     p = pool(size=2)
     victim, other = p.worker_pids()

@@ -1,9 +1,10 @@
 """The worker's message pipe: JSON lines, parsed one at a time, within a budget.
 
 The worker writes ``{"progress": [phase, rows]}`` lines, then ``{"peak_rss_bytes":
-n}`` and ``{"report": {...}}``, or ``{"error": {...}}``. Config code runs in the
-worker's process and may write anything on the pipe, so the service keeps only what
-it needs (the first report, the first error, the last peak) and charges every line
+n}``, ``{"solver_used": bool}`` and ``{"report": {...}}``, or ``{"error": {...}}``.
+Config code runs in the worker's process and may write anything on the pipe, so the
+service keeps only what it needs (the first report, the first error, the last peak,
+whether the solver ran: it only decides what the pool preloads) and charges every line
 but progress to the run's ``Budget``: past it the run is stopped. Each line is
 charged a bound of the memory its parsed form takes (``parsed_size_bound``), checked
 *before* parsing: 4 MB of ``[{},{},...]`` is 100 MB of Python dicts.
@@ -63,6 +64,7 @@ class MessageChannel:
         self.report: object = None
         self.error: dict | None = None
         self.peak_rss: int | None = None
+        self.solver_used = False
 
     def feed(self, data: bytes) -> bool:
         """Take one read of the pipe; False once the budget is exceeded (from then
@@ -102,6 +104,8 @@ class MessageChannel:
         peak = msg.get("peak_rss_bytes")
         if isinstance(peak, int) and not isinstance(peak, bool) and peak >= 0:
             self.peak_rss = peak
+        if msg.get("solver_used") is True:
+            self.solver_used = True
 
     def _progress(self, value: object) -> None:
         if (

@@ -24,6 +24,7 @@ class SandboxResult:
     uid: int | None = None  # the uid the worker ran as (None: not dropped)
     worker_pid: int | None = None  # the worker's (host) process id, gone by now
     pooled: bool = False  # a warm worker from the pool ran it (runner.sandbox.pool)
+    solver_used: bool = False  # the run called scipy's solver (said by the worker)
 
     @classmethod
     def failed(cls, error: str, **details) -> SandboxResult:

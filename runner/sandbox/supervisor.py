@@ -166,7 +166,7 @@ def _run_warm(
 ) -> SandboxResult | None:
     """Run on a warm worker, then destroy it. None: it was gone before it got
     the job (no config code ran), so the caller starts one cold."""
-    ran = False
+    ran, result = False, None
     try:
         try:
             scratch = stage_run(warm.root, *paths, warm.uid)
@@ -186,10 +186,12 @@ def _run_warm(
             cpu_offset_ms=warm.cpu_ms,
             **watch,
         )
-        result = _copy_out(run, scratch, paths[2], warm.uid)
-        return dataclasses.replace(result, pooled=True)
+        result = dataclasses.replace(
+            _copy_out(run, scratch, paths[2], warm.uid), pooled=True
+        )
+        return result
     finally:
-        pool.discard(warm, reaped=ran)
+        pool.discard(warm, reaped=ran, solver_used=bool(result and result.solver_used))
 
 
 def _copy_out(

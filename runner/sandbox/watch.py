@@ -236,6 +236,7 @@ class WorkerRun:
             cpu_ms=cpu_ms,
             uid=self.uid,
             worker_pid=self.proc.pid,
+            solver_used=channel.solver_used,
         )
         if error is not None:
             return SandboxResult.failed(error, **details)

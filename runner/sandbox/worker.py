@@ -112,6 +112,13 @@ def _peak_rss() -> int:
     return 0
 
 
+def _solver_used() -> bool:
+    """Whether the run called scipy's solver (the pool then preloads scipy for the
+    next workers; see ``pool.SandboxPool.discard``)."""
+    mapping = sys.modules.get("runner.mapping")
+    return bool(getattr(mapping, "solver_calls", 0))
+
+
 def _load_entry(spec: str):
     module, _, func = spec.partition(":")
     return getattr(importlib.import_module(module), func)
@@ -191,6 +198,7 @@ def main(args: dict) -> None:
             progress=progress,
         )
         send({"peak_rss_bytes": _peak_rss()})
+        send({"solver_used": _solver_used()})
         send({"report": report})
         code = 0
     except BaseException as exc:  # noqa: BLE001 - everything becomes a one-line error
