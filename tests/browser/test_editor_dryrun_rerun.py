@@ -162,6 +162,21 @@ def test_a_save_re_runs_the_dry_run_and_marks_what_changed(
     assert page.errors == [] and page.blocked == []
 
 
+def rerun_done(page, runs: int, why: str) -> None:
+    """The view's ``runs``-th dry run has ended, re-run for ``why``."""
+    result = page.locator("#dryrun-result")
+    expect(result).to_have_attribute("data-runs", str(runs), timeout=RUN_TIMEOUT)
+    expect(result).to_have_attribute("data-state", "idle")
+    expect(page.locator("#dryrun-status")).to_have_text(f"Done (re-run {why}).")
+
+
+def draft_manifest(api, config, token) -> dict:
+    return api.get(
+        f"/api/v1/workspaces/acme/configs/{config['id']}/draft/manifest",
+        headers=bearer(token),
+    ).json
+
+
 def test_use_row_n_as_header_writes_the_hint_the_next_run_uses_it_and_it_can_go(
     new_page, ws, config, api, units_xlsx
 ):
@@ -179,17 +194,8 @@ def test_use_row_n_as_header_writes_the_hint_the_next_run_uses_it_and_it_can_go(
     save_screenshot(page, "dry-run-header.png")
 
     uncertain.get_by_role("button", name="Use row 2 as header").click()
-    expect(page.locator("#dryrun-result")).to_have_attribute(
-        "data-runs", "2", timeout=RUN_TIMEOUT
-    )
-    expect(page.locator("#dryrun-result")).to_have_attribute("data-state", "idle")
-    expect(page.locator("#dryrun-status")).to_have_text(
-        "Done (re-run with the new header hint)."
-    )
-    manifest = api.get(
-        f"/api/v1/workspaces/acme/configs/{config['id']}/draft/manifest",
-        headers=bearer(token),
-    ).json
+    rerun_done(page, 2, "with the new header hint")
+    manifest = draft_manifest(api, config, token)
     assert manifest["hints"]["header_rows"] == {"Sheet 1": [1, 2]}
     # The new run used it: the header is rows 1-2, forced, and no longer in doubt.
     table = page.locator(".matrix-section").filter(has_text="Sheet 1")
@@ -215,16 +221,8 @@ def test_use_row_n_as_header_writes_the_hint_the_next_run_uses_it_and_it_can_go(
     table.locator(".forced").get_by_role(
         "button", name="Let the runner choose the header"
     ).click()
-    expect(page.locator("#dryrun-result")).to_have_attribute(
-        "data-runs", "3", timeout=RUN_TIMEOUT
-    )
-    expect(page.locator("#dryrun-status")).to_have_text(
-        "Done (re-run without the header hint)."
-    )
-    manifest = api.get(
-        f"/api/v1/workspaces/acme/configs/{config['id']}/draft/manifest",
-        headers=bearer(token),
-    ).json
+    rerun_done(page, 3, "without the header hint")
+    manifest = draft_manifest(api, config, token)
     assert manifest["hints"].get("header_rows", {}) == {}
     section = page.locator(".matrix-section", has=page.locator(".uncertain"))
     expect(section.locator("h2")).to_contain_text("header row 3")
