@@ -19,9 +19,10 @@ test: setup setup-browser setup-tools lint lint-js
 # The sandbox, hardening, dry-run and job tests again with warm sandbox workers (the
 # suite's default is ADE_SANDBOX_POOL_SIZE=0: every run starts its worker); `make
 # test` runs both. Celery and the multi-host test use the same pool code in `ade
-# worker`, so they run once, cold.
+# worker`, so they run once, cold; tests/test_runner_sandbox_pool.py builds its own
+# pools whatever the setting, so it runs once too.
 POOL_TESTS := tests/test_runner_sandbox.py tests/test_runner_sandbox_hardening.py \
-	tests/test_runner_sandbox_pool.py tests/test_api_hostile_runs.py \
+	tests/test_api_hostile_runs.py \
 	tests/test_api_dryrun_outputs.py tests/test_jobs_local.py \
 	tests/test_jobs_restart.py tests/test_worker_api.py \
 	tests/test_worker_http.py tests/test_runner_cli.py tests/test_api_dryrun_async.py \
