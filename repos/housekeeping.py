@@ -39,6 +39,9 @@ GC_PID = "gc.pid"
 # of this host), means a gc is running there.
 GC_PID_MAX_AGE = 12 * 3600
 EXIT_DRAIN_SECONDS = 30.0
+# gc.pid.lock lives for the few microseconds of taking the lock (ours and git's own);
+# one this old was left by a runner killed in between and would block every runner.
+STALE_LOCKFILE_SECONDS = 10.0
 FORCED_GC_WAIT = 60.0  # a forced gc waits this long for another runner to finish
 
 
@@ -62,6 +65,20 @@ def _lock_holder(pidfile: Path) -> str | None:
     return f"{pid} {host}"
 
 
+def _drop_stale_lockfile(repo_path: Path) -> bool:
+    """Remove a ``gc.pid.lock`` left by a runner (or a ``git gc``) killed while
+    taking the lock; True if one was removed."""
+    lockfile = repo_path / f"{GC_PID}.lock"
+    try:
+        if time.time() - lockfile.stat().st_mtime < STALE_LOCKFILE_SECONDS:
+            return False
+        lockfile.unlink()
+    except FileNotFoundError:
+        return False
+    log.warning("removed a stale %s", lockfile)
+    return True
+
+
 def _try_gc_lock(repo_path: Path, mine: str) -> bool:
     # git's sequence: create gc.pid.lock exclusively, check gc.pid, write our
     # "<pid> <host>" into the lock file and rename it over gc.pid.
@@ -69,7 +86,7 @@ def _try_gc_lock(repo_path: Path, mine: str) -> bool:
     try:
         fd = os.open(lockfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
-        return False  # someone is taking it right now (a killed one's is stale-cleaned)
+        return False  # someone is taking it right now (a killed one's: see gc_lock)
     try:
         if _lock_holder(repo_path / GC_PID) is not None:
             os.close(fd)
@@ -97,6 +114,8 @@ def gc_lock(repo_path: Path, wait: float = 0.0) -> Iterator[bool]:
     mine = f"{os.getpid()} {socket.gethostname()}"
     deadline = time.monotonic() + wait
     while not (held := _try_gc_lock(repo_path, mine)):
+        if _drop_stale_lockfile(repo_path):
+            continue
         if time.monotonic() >= deadline:
             break
         time.sleep(0.05)

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,22 @@ def test_git_gc_honours_our_lock(repo):
         assert "already running" in proc.stderr
         with housekeeping.gc_lock(repo.path) as second:
             assert not second  # one runner at a time, threads of one process too
+    assert not (repo.path / housekeeping.GC_PID).exists()
+
+
+def test_a_lock_file_left_by_a_killed_runner_does_not_block_the_lock(repo):
+    # A runner (or git gc) killed between creating gc.pid.lock and renaming it
+    # over gc.pid leaves the lock file; a fresh one means someone is taking it.
+    lockfile = repo.path / f"{housekeeping.GC_PID}.lock"
+    lockfile.write_text("")
+    with housekeeping.gc_lock(repo.path, wait=0.3) as held:
+        assert not held  # fresh: not taken from whoever is writing it
+    assert lockfile.exists()
+    old = time.time() - housekeeping.STALE_LOCKFILE_SECONDS - 5
+    os.utime(lockfile, (old, old))
+    with housekeeping.gc_lock(repo.path, wait=5) as held:
+        assert held
+    assert not lockfile.exists()
     assert not (repo.path / housekeeping.GC_PID).exists()
 
 
