@@ -62,7 +62,21 @@ def _lock_holder(pidfile: Path) -> str | None:
         return None  # a dead runner of this host
     except PermissionError:
         pass  # alive, another user's
+    if _zombie(pid):
+        return None  # dead, not yet reaped: see _zombie
     return f"{pid} {host}"
+
+
+def _zombie(pid: int) -> bool:
+    """Whether ``pid`` has exited but was not reaped. ``kill(pid, 0)`` succeeds on
+    such a process, and a killed ``git gc`` (it writes its own pid into gc.pid) is
+    re-parented to pid 1, which in a container may never reap it: its gc.pid would
+    then block every runner for good."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2 : stat.rfind(")") + 3] == "Z"
 
 
 def _drop_stale_lockfile(repo_path: Path) -> bool:

@@ -17,6 +17,7 @@ import pytest
 from repos import housekeeping, maintenance
 from repos.store import Store
 from tests.repos_helpers import AUTHOR, count_loose, git
+from tests.waits import wait_for
 
 
 @pytest.fixture
@@ -105,6 +106,23 @@ def test_a_lock_file_left_by_a_killed_runner_does_not_block_the_lock(repo):
         assert held
     assert not lockfile.exists()
     assert not (repo.path / housekeeping.GC_PID).exists()
+
+
+def test_an_exited_unreaped_runner_does_not_keep_the_lock(repo):
+    # A killed git gc leaves its pid in gc.pid; re-parented to a pid 1 that does
+    # not reap (containers), it stays a zombie, which kill(pid, 0) calls alive.
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    try:
+        wait_for(lambda: housekeeping._zombie(pid), timeout=10, what="a zombie")
+        os.kill(pid, 0)  # "alive" to the classic check
+        (repo.path / housekeeping.GC_PID).write_text(f"{pid} {socket.gethostname()}")
+        with housekeeping.gc_lock(repo.path, wait=1) as held:
+            assert held
+    finally:
+        os.waitpid(pid, 0)
+    assert not housekeeping._zombie(os.getpid())
 
 
 def _write_pid(repo, pid: int, host: str) -> None:
