@@ -76,21 +76,20 @@ def _zombie(pid: int) -> bool:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
-    return stat[stat.rfind(")") + 2 : stat.rfind(")") + 3] == "Z"
+    # "<pid> (<comm>) <state> ...": comm may hold spaces and parentheses.
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
-def _drop_stale_lockfile(repo_path: Path) -> bool:
+def _drop_if_stale(lockfile: Path) -> None:
     """Remove a ``gc.pid.lock`` left by a runner (or a ``git gc``) killed while
-    taking the lock; True if one was removed."""
-    lockfile = repo_path / f"{GC_PID}.lock"
+    taking the lock: the next try can take it."""
     try:
         if time.time() - lockfile.stat().st_mtime < STALE_LOCKFILE_SECONDS:
-            return False
+            return
         lockfile.unlink()
     except FileNotFoundError:
-        return False
+        return
     log.warning("removed a stale %s", lockfile)
-    return True
 
 
 def _try_gc_lock(repo_path: Path, mine: str) -> bool:
@@ -100,7 +99,8 @@ def _try_gc_lock(repo_path: Path, mine: str) -> bool:
     try:
         fd = os.open(lockfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
-        return False  # someone is taking it right now (a killed one's: see gc_lock)
+        _drop_if_stale(lockfile)  # else someone is taking it right now
+        return False
     try:
         if _lock_holder(repo_path / GC_PID) is not None:
             os.close(fd)
@@ -128,8 +128,6 @@ def gc_lock(repo_path: Path, wait: float = 0.0) -> Iterator[bool]:
     mine = f"{os.getpid()} {socket.gethostname()}"
     deadline = time.monotonic() + wait
     while not (held := _try_gc_lock(repo_path, mine)):
-        if _drop_stale_lockfile(repo_path):
-            continue
         if time.monotonic() >= deadline:
             break
         time.sleep(0.05)
